@@ -1,0 +1,282 @@
+"""The single source of truth for the warehouse tables and the activity row model.
+
+Every engine (DuckDB, BigQuery, the Terraform schema file) derives its DDL from the `Table`
+definitions here. Column types use BigQuery's names as the neutral vocabulary. Activity columns
+keep Strava's own field names so dashboards built on the raw API fields keep working.
+
+This module imports nothing else from the package: it is the bottom of the dependency graph.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+INT64, FLOAT64, BOOL, STRING = "INT64", "FLOAT64", "BOOL", "STRING"
+TIMESTAMP, DATETIME, DATE, JSON = "TIMESTAMP", "DATETIME", "DATE", "JSON"
+# TIMESTAMP is a UTC instant; DATETIME is a zone-less local wall-clock time.
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str = ""
+    source: tuple[str | int, ...] = ()  # path into the activity JSON; empty = the column's own name
+    required: bool = False
+
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        return self.source or (self.name,)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    partition_field: str | None = None  # day partitioning (BigQuery)
+    clustering: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name: str, type_: str, description: str = "", *source: str | int) -> Column:
+    return Column(name, type_, description, tuple(source))
+
+
+ACTIVITIES = Table(
+    "activities",
+    (
+        Column("id", INT64, "Strava activity id", required=True),
+        _c("athlete_id", INT64, "Owner's athlete id", "athlete", "id"),
+        _c("name", STRING, "Activity title"),
+        _c("type", STRING, "Deprecated activity type (use sport_type)"),
+        _c("sport_type", STRING, "Sport, e.g. Ride, Run, VirtualRide (free text: the list grows)"),
+        _c("workout_type", INT64, "Workout type code (race, long run, workout...)"),
+        _c("start_date", TIMESTAMP, "Start time, UTC"),
+        _c("start_date_local", DATETIME, "Start time, athlete's local wall clock (no zone)"),
+        _c("timezone", STRING, "Time zone, e.g. (GMT-08:00) America/Los_Angeles"),
+        _c("utc_offset", FLOAT64, "Offset of the local time from UTC, seconds"),
+        _c("distance", FLOAT64, "Distance, metres"),
+        _c("moving_time", INT64, "Moving time, seconds"),
+        _c("elapsed_time", INT64, "Elapsed time, seconds"),
+        _c("total_elevation_gain", FLOAT64, "Elevation gain, metres"),
+        _c("elev_high", FLOAT64, "Highest elevation, metres"),
+        _c("elev_low", FLOAT64, "Lowest elevation, metres"),
+        _c("average_speed", FLOAT64, "Average speed, m/s"),
+        _c("max_speed", FLOAT64, "Maximum speed, m/s"),
+        _c("average_watts", FLOAT64, "Average power, W (estimated unless device_watts)"),
+        _c("weighted_average_watts", FLOAT64, "Weighted average power (~normalized power), W"),
+        _c("max_watts", FLOAT64, "Maximum power, W"),
+        _c("kilojoules", FLOAT64, "Work, kJ (rides)"),
+        _c("device_watts", BOOL, "True when power comes from a power meter, false when estimated"),
+        _c("has_heartrate", BOOL, "Heart-rate data recorded"),
+        _c("average_heartrate", FLOAT64, "Average heart rate, bpm"),
+        _c("max_heartrate", FLOAT64, "Maximum heart rate, bpm"),
+        _c("average_cadence", FLOAT64, "Average cadence, rpm (spm/2 for runs)"),
+        _c("average_temp", FLOAT64, "Average temperature, °C"),
+        _c("suffer_score", FLOAT64, "Relative effort"),
+        _c("start_lat", FLOAT64, "Start latitude", "start_latlng", 0),
+        _c("start_lng", FLOAT64, "Start longitude", "start_latlng", 1),
+        _c("end_lat", FLOAT64, "End latitude", "end_latlng", 0),
+        _c("end_lng", FLOAT64, "End longitude", "end_latlng", 1),
+        _c("location_city", STRING, "City (often null)"),
+        _c("location_state", STRING, "State or region (often null)"),
+        _c("location_country", STRING, "Country"),
+        _c("map_id", STRING, "Map id", "map", "id"),
+        _c("summary_polyline", STRING, "Google encoded polyline of the route", "map", "summary_polyline"),
+        _c("trainer", BOOL, "Indoor trainer"),
+        _c("commute", BOOL, "Commute"),
+        _c("manual", BOOL, "Entered by hand (no GPS file)"),
+        _c("private", BOOL, "Private"),
+        _c("visibility", STRING, "everyone, followers_only or only_me"),
+        _c("flagged", BOOL, "Flagged"),
+        _c("hide_from_home", BOOL, "Muted from the home feed"),
+        _c("gear_id", STRING, "Bike or shoes id"),
+        _c("device_name", STRING, "Recording device"),
+        _c("external_id", STRING, "Identifier of the uploaded file"),
+        _c("upload_id", STRING, "Upload id, as text (can exceed INT64)"),
+        _c("achievement_count", INT64, "Achievements"),
+        _c("kudos_count", INT64, "Kudos"),
+        _c("comment_count", INT64, "Comments"),
+        _c("athlete_count", INT64, "Athletes in the group"),
+        _c("photo_count", INT64, "Instagram photos"),
+        _c("total_photo_count", INT64, "All photos"),
+        _c("pr_count", INT64, "Personal records"),
+        _c("has_kudoed", BOOL, "The athlete gave kudos"),
+        _c("from_accepted_tag", BOOL, "Tagged from another athlete's activity"),
+        _c("resource_state", INT64, "Strava resource state (2 = summary)"),
+        Column("raw", JSON, "The activity JSON exactly as received from Strava", required=True),
+        Column("synced_at", TIMESTAMP, "When this row was last written", required=True),
+    ),
+    partition_field="start_date",
+    clustering=("sport_type", "id"),
+    description="One row per Strava activity (upserted by id).",
+)
+
+DELETED_ACTIVITIES = Table(
+    "deleted_activities",
+    (
+        Column("id", INT64, "Strava activity id", required=True),
+        Column("deleted_at", TIMESTAMP, "When a full listing found it gone", required=True),
+        Column("run_id", STRING, "The sync run that archived it"),
+        Column("start_date", TIMESTAMP, "Start time, UTC, of the deleted activity"),
+        Column("raw", JSON, "Last known activity JSON"),
+    ),
+    partition_field="deleted_at",
+    clustering=("id",),
+    description="Activities deleted on Strava, archived before removal.",
+)
+
+SYNC_RUNS = Table(
+    "sync_runs",
+    (
+        Column("run_id", STRING, "Unique id of the run", required=True),
+        Column("started_at", TIMESTAMP, "Start", required=True),
+        Column("finished_at", TIMESTAMP, "End"),
+        Column("mode", STRING, "incremental or full", required=True),
+        Column("status", STRING, "ok, partial or failed", required=True),
+        Column("api_calls", INT64, "HTTP requests sent to Strava, token refresh included"),
+        Column("fetched", INT64, "Activities received"),
+        Column("inserted", INT64, "New activities stored"),
+        Column("updated", INT64, "Stored activities that changed"),
+        Column("deleted", INT64, "Activities archived and removed"),
+        Column("skipped", INT64, "Activities received that could not be stored (no id)"),
+        Column("token_rotated", BOOL, "Strava returned a new refresh token (saved)"),
+        Column("after_epoch", INT64, "The `after` bound of the listing (null = everything)"),
+        Column("read_usage_15min", INT64, "Last X-ReadRateLimit-Usage seen, 15-minute window"),
+        Column("read_limit_15min", INT64, "X-ReadRateLimit-Limit, 15-minute window"),
+        Column("read_usage_daily", INT64, "Last X-ReadRateLimit-Usage seen, daily window"),
+        Column("read_limit_daily", INT64, "X-ReadRateLimit-Limit, daily window"),
+        Column("error_kind", STRING, "Error kind when not ok"),
+        Column("error_message", STRING, "What happened and what to do"),
+    ),
+    partition_field="started_at",
+    description="One audit row per sync run.",
+)
+
+ATHLETE_SETTINGS = Table(
+    "athlete_settings",
+    (
+        Column("effective_from", DATE, "First local date the values apply to", required=True),
+        Column("ftp", FLOAT64, "Functional threshold power, W"),
+        Column("weight_kg", FLOAT64, "Body weight, kg"),
+        Column("updated_at", TIMESTAMP, "When the values were set"),
+    ),
+    description="Dated FTP and weight; each activity uses the values in force on its local date.",
+)
+
+TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS)
+
+
+# --- activity JSON -> typed row -------------------------------------------------------------
+
+def _to_int(v: Any) -> int | None:
+    if isinstance(v, bool):
+        raise TypeError
+    if isinstance(v, int):
+        if not -(2**63) <= v < 2**63:
+            raise TypeError
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    raise TypeError
+
+
+def _to_float(v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise TypeError
+    return float(v)
+
+
+def _to_bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise TypeError
+    return v
+
+
+def _to_str(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int) and not isinstance(v, bool):  # e.g. upload_id beyond INT64
+        return str(v)
+    raise TypeError
+
+
+def _parse_time(v: Any) -> datetime:
+    if not isinstance(v, str):
+        raise TypeError
+    return datetime.fromisoformat(v.replace("Z", "+00:00"))
+
+
+def _to_timestamp(v: Any) -> datetime:
+    t = _parse_time(v)
+    return t.astimezone(UTC) if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _to_datetime(v: Any) -> datetime:
+    # Strava writes local wall-clock time with a misleading "Z": keep the digits, drop the zone.
+    return _parse_time(v).replace(tzinfo=None)
+
+
+CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    INT64: _to_int, FLOAT64: _to_float, BOOL: _to_bool, STRING: _to_str,
+    TIMESTAMP: _to_timestamp, DATETIME: _to_datetime,
+}
+
+
+class NotAnActivity(ValueError):
+    """The item cannot become a row: not an object, or no usable integer `id`."""
+
+
+def _lookup(item: dict, path: tuple[str | int, ...]) -> Any:
+    value: Any = item
+    for key in path:
+        if isinstance(key, int):
+            value = value[key] if isinstance(value, list) and len(value) > key else None
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is None:
+            return None
+    return value
+
+
+def activity_row(item: Any, synced_at: datetime) -> tuple[dict[str, Any], list[str]]:
+    """Map one activity from `/athlete/activities` to a row of ACTIVITIES.
+
+    Missing keys become None, unknown keys stay in `raw`, and a value of the wrong type becomes
+    None with a problem reported (the caller logs it) instead of failing the row.
+    Raises NotAnActivity when there is nothing to key the row on.
+    """
+    if not isinstance(item, dict):
+        raise NotAnActivity(f"expected an activity object, got {type(item).__name__}")
+    try:
+        activity_id = _to_int(item.get("id"))
+    except TypeError:
+        raise NotAnActivity(f"activity without a usable integer id: {item.get('id')!r:.40}") from None
+    row: dict[str, Any] = {}
+    problems: list[str] = []
+    for col in ACTIVITIES.columns:
+        if col.type == JSON or col.name == "synced_at":
+            continue
+        value = _lookup(item, col.path)
+        if value is None and col.name == "upload_id":
+            value = item.get("upload_id_str")
+        try:
+            row[col.name] = None if value is None else CONVERTERS[col.type](value)
+        except (TypeError, ValueError, OverflowError):
+            row[col.name] = None
+            problems.append(f"activity {activity_id}: {col.name} has unexpected value {value!r:.40}")
+    row["id"] = activity_id
+    row["raw"] = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+    row["synced_at"] = synced_at
+    return row, problems

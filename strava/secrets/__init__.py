@@ -1,0 +1,19 @@
+"""Secret stores behind one interface; `open_secret_store` picks one from `STRAVA_SECRETS`."""
+
+from __future__ import annotations
+
+from strava.secrets.base import Credentials, SecretStore
+from strava.settings import split_spec
+
+__all__ = ["Credentials", "SecretStore", "open_secret_store"]
+
+
+def open_secret_store(spec: str) -> SecretStore:
+    scheme, rest = split_spec(spec, "STRAVA_SECRETS", ("file", "secretmanager"))
+    if scheme == "file":
+        from strava.secrets.file import FileSecretStore
+
+        return FileSecretStore(rest)
+    from strava.secrets.secretmanager import SecretManagerStore  # Google libraries: lazily
+
+    return SecretManagerStore.from_spec(rest)

@@ -1,0 +1,57 @@
+"""`file:PATH`: a JSON object with client_id, client_secret and refresh_token (mode 0600)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from strava.errors import ConfigError
+from strava.secrets.base import Credentials
+
+KEYS = ("client_id", "client_secret", "refresh_token")
+
+
+class FileSecretStore:
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self.description = f"file:{self.path}"
+
+    def read(self) -> Credentials:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"secrets file {self.path} not found: run `python -m strava auth` "
+                              "or write client_id, client_secret and refresh_token to it") from None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"secrets file {self.path} is unreadable: {type(exc).__name__}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"secrets file {self.path} must hold a JSON object")
+        missing = [k for k in KEYS if not isinstance(data.get(k), (str, int)) or str(data[k]) == ""]
+        if missing:
+            raise ConfigError(f"secrets file {self.path} lacks {', '.join(missing)}")
+        return Credentials(*(str(data[k]) for k in KEYS))
+
+    def save_refresh_token(self, token: str) -> None:
+        current = self.read()
+        self.save(Credentials(current.client_id, current.client_secret, token))
+
+    def save(self, credentials: Credentials) -> None:
+        """Atomic rewrite: temp file (0600) in the same folder, fsync, rename."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".secrets-", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    os.fchmod(f.fileno(), 0o600)
+                    json.dump(asdict(credentials), f, indent=2)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise ConfigError(f"could not write secrets file {self.path}: {exc.strerror}") from None

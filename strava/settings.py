@@ -1,0 +1,63 @@
+"""Runtime settings, read once from the environment (the contract names are fixed)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from strava.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_url: str = "https://www.strava.com/api/v3"
+    oauth_url: str = "https://www.strava.com/oauth"
+    secrets: str = "file:.strava/secrets.json"
+    warehouse: str = "duckdb:.strava/strava.duckdb"
+    lookback_days: int = 7
+    rate_reserve: int = 3  # requests kept free in each rate-limit window
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    retry_seconds: float = 6.0  # total time spent retrying one failing request
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.oauth_url.rstrip('/')}/token"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            api_url=env.get("STRAVA_API_URL", cls.api_url).rstrip("/"),
+            oauth_url=env.get("STRAVA_OAUTH_URL", cls.oauth_url).rstrip("/"),
+            secrets=env.get("STRAVA_SECRETS", cls.secrets),
+            warehouse=env.get("STRAVA_WAREHOUSE", cls.warehouse),
+            lookback_days=_number(env, "STRAVA_LOOKBACK_DAYS", cls.lookback_days, int),
+            rate_reserve=_number(env, "STRAVA_RATE_RESERVE", cls.rate_reserve, int),
+            connect_timeout=_number(env, "STRAVA_CONNECT_TIMEOUT", cls.connect_timeout, float),
+            read_timeout=_number(env, "STRAVA_READ_TIMEOUT", cls.read_timeout, float),
+            retry_seconds=_number(env, "STRAVA_RETRY_SECONDS", cls.retry_seconds, float),
+        )
+
+
+def _number(env: Mapping[str, str], name: str, default, kind):
+    text = env.get(name)
+    if text is None or text.strip() == "":
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a valid {kind.__name__}") from None
+    if value < 0:
+        raise ConfigError(f"{name}={text!r} must not be negative")
+    return value
+
+
+def split_spec(spec: str, what: str, known: tuple[str, ...]) -> tuple[str, str]:
+    """Split 'scheme:rest' (e.g. 'duckdb:path', 'secretmanager:project')."""
+    scheme, sep, rest = spec.partition(":")
+    if not sep or scheme not in known or not rest:
+        raise ConfigError(f"{what} {spec!r} is not understood: use one of "
+                          + ", ".join(f"'{k}:...'" for k in known))
+    return scheme, rest

@@ -1,0 +1,41 @@
+"""What every warehouse offers the sync policy. Engines know the schema, never Strava."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    inserted: int  # ids not stored before
+    updated: int  # stored ids whose raw JSON changed (unchanged rows are not rewritten)
+
+
+class Warehouse(Protocol):
+    description: str  # where the data lives, safe to print
+
+    def setup(self) -> None:
+        """Create missing tables and add columns the schema gained. Idempotent."""
+
+    def latest_start_date(self) -> datetime | None:
+        """Newest `start_date` among stored activities (UTC), None when empty."""
+
+    def upsert_activities(self, rows: Sequence[dict[str, Any]], batch_key: str) -> UpsertResult:
+        """Bulk-upsert rows of schema.ACTIVITIES by id, atomically. `batch_key` is unique per
+        run and batch (engines may use it for idempotent job ids). Duplicate ids in `rows`:
+        the last one wins."""
+
+    def activity_ids(self) -> set[int]:
+        """Every stored activity id (used by the full reconciliation)."""
+
+    def archive_activities(self, ids: Collection[int], run_id: str, deleted_at: datetime) -> int:
+        """Copy the rows to deleted_activities and remove them from activities, atomically.
+        Returns how many were removed."""
+
+    def record_run(self, run: dict[str, Any]) -> None:
+        """Insert (or replace, by run_id) one row of schema.SYNC_RUNS."""
+
+    def close(self) -> None: ...
