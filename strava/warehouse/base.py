@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 
@@ -37,5 +37,9 @@ class Warehouse(Protocol):
 
     def record_run(self, run: dict[str, Any]) -> None:
         """Insert (or replace, by run_id) one row of schema.SYNC_RUNS."""
+
+    def set_athlete_settings(self, effective_from: date, ftp: float | None,
+                             weight_kg: float | None) -> None:
+        """Upsert one row of schema.ATHLETE_SETTINGS keyed by effective_from."""
 
     def close(self) -> None: ...
