@@ -1,0 +1,79 @@
+"""Cloud Function entry point (functions-framework target `run`): POST {} or {"full": true}.
+
+Thin on purpose: validate the request, run the configured sync, answer its JSON summary.
+Nothing heavy is imported at module level (cold starts), and remote clients are created on the
+first request and reused by warm instances.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+
+from strava.logs import log_context, setup_logging
+from strava.settings import Settings
+from strava.trigger import MAX_BODY_BYTES, Rejection, parse_trigger
+
+_lock = threading.Lock()  # one sync at a time per instance (Cloud Run concurrency is 1 anyway)
+_clients: dict[str, object] = {}  # warehouse / secret store by spec, kept while the instance is warm
+_REUSABLE = ("bigquery:", "secretmanager:")  # embedded files are reopened per request, not held
+
+
+def run(request):
+    setup_logging(json_lines=True, stream=sys.stdout)
+    body = request.stream.read(MAX_BODY_BYTES + 1) if request.method == "POST" else b""
+    options = parse_trigger(request.method, body)
+    if isinstance(options, Rejection):
+        return _json({"status": "rejected", "error": {"kind": "bad_request", "message": options.message}},
+                     options.status, dict(options.headers))
+    with log_context(**_trace_fields(request.headers.get("X-Cloud-Trace-Context", ""))), _lock:
+        summary = _sync(options.full, options.allow_mass_delete)
+    code = 200 if summary.status in ("ok", "partial") else 503 if summary.error["kind"] == "strava_unavailable" else 500
+    return _json(summary.to_dict(), code)
+
+
+def _sync(full: bool, allow_mass_delete: bool):
+    from strava.errors import SyncError
+    from strava.secrets import open_secret_store
+    from strava.sync import RunSummary, run_sync
+    from strava.warehouse import open_warehouse
+
+    try:
+        settings = Settings.from_env()
+        warehouse = _client(settings.warehouse, open_warehouse)
+        secrets = _client(settings.secrets, open_secret_store)
+    except SyncError as exc:
+        summary = RunSummary(mode="full" if full else "incremental")
+        summary.fail(exc)
+        return summary
+    try:
+        return run_sync(settings, full=full, allow_mass_delete=allow_mass_delete, warehouse=warehouse,
+                        secrets=secrets)
+    finally:
+        if not settings.warehouse.startswith(_REUSABLE):
+            _clients.pop(settings.warehouse, None)
+            warehouse.close()
+
+
+def _client(spec: str, factory):
+    if spec not in _clients:
+        _clients[spec] = factory(spec)
+    return _clients[spec]
+
+
+def _trace_fields(header: str) -> dict[str, str]:
+    """`TRACE_ID/SPAN_ID;o=1` -> the fields Cloud Logging groups one request's lines by."""
+    trace_id = header.split("/", 1)[0].strip()
+    if not trace_id:
+        return {}
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT")
+    fields = {"trace_id": trace_id}
+    if project:
+        fields["logging.googleapis.com/trace"] = f"projects/{project}/traces/{trace_id}"
+    return fields
+
+
+def _json(payload: dict, status: int, headers: dict | None = None):
+    return json.dumps(payload, default=str), status, {"Content-Type": "application/json", **(headers or {})}

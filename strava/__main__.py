@@ -1,0 +1,5 @@
+import sys
+
+from strava.cli import main
+
+sys.exit(main())

@@ -1,0 +1,187 @@
+"""`python -m strava`: the command line. Thin: parse, configure, call the package, print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from strava.errors import SyncError
+from strava.logs import setup_logging
+from strava.settings import Settings
+
+log = logging.getLogger("strava.cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    setup_logging()
+    try:
+        return args.handler(args)
+    except SyncError as exc:
+        log.error("%s", exc)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m strava", description=__doc__)
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    p = sub.add_parser("sync", help="sync activities from Strava into the warehouse")
+    p.add_argument("--full", action="store_true", help="list everything and reconcile deletions")
+    p.add_argument("--allow-mass-delete", action="store_true",
+                   help="with --full: allow deleting more than half the stored activities")
+    p.set_defaults(handler=_sync)
+
+    p = sub.add_parser("simulate", help="run the built-in Strava simulator (for demos and tests)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--activities", type=int, default=300)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--rotate", action="store_true", help="rotate the refresh token on every refresh")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
+    p.add_argument("--secrets-out", type=Path, help="write a secrets file for this simulator here")
+    p.set_defaults(handler=_simulate)
+
+    p = sub.add_parser("demo", help="simulator -> sync -> DuckDB -> report, all local (what `make run` does)")
+    p.add_argument("--activities", type=int, default=400)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--dir", type=Path, default=Path(".strava/demo"))
+    p.set_defaults(handler=_demo)
+
+    p = sub.add_parser("report", help="write the offline HTML report from the DuckDB warehouse")
+    p.add_argument("--out", type=Path, default=Path(".strava/report.html"))
+    p.set_defaults(handler=_report)
+
+    p = sub.add_parser("settings", help="set the athlete's FTP and/or weight from a date on")
+    p.add_argument("--ftp", type=_positive, help="functional threshold power, W")
+    p.add_argument("--weight", type=_positive, help="body weight, kg")
+    p.add_argument("--since", type=date.fromisoformat, default=date.today(),
+                   help="first day the values apply (YYYY-MM-DD, default today)")
+    p.set_defaults(handler=_settings)
+    return parser
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _print_summary(summary: dict) -> None:
+    print(json.dumps(summary, default=str), flush=True)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from strava.sync import RunSummary, run_sync
+
+    try:
+        settings = Settings.from_env()
+    except SyncError as exc:
+        summary = RunSummary(mode="full" if args.full else "incremental")
+        summary.fail(exc)
+        _print_summary(summary.to_dict())
+        return 1
+    with _progress_bar() as progress:
+        summary = run_sync(settings, full=args.full, allow_mass_delete=args.allow_mass_delete, progress=progress)
+    _print_summary(summary.to_dict())
+    return 1 if summary.status == "failed" else 0
+
+
+class _progress_bar:
+    """A tqdm bar on stderr when it is a terminal; nothing otherwise (logs stay machine-readable)."""
+
+    def __enter__(self):
+        if not sys.stderr.isatty():
+            self.bar = None
+            return None
+        from tqdm import tqdm
+
+        self.bar = tqdm(unit=" activities", desc="syncing", file=sys.stderr)
+        return self.bar.update
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from strava.simulator import StravaSimulator
+
+    sim = StravaSimulator(args.activities, args.seed, rotate=args.rotate, latency=args.latency_ms / 1000)
+    sim.start(host=args.host, port=args.port)
+    if args.secrets_out:
+        from strava.secrets.base import Credentials
+        from strava.secrets.file import FileSecretStore
+
+        FileSecretStore(args.secrets_out).save(Credentials(**sim.secrets()))
+    print(f"Strava simulator with {args.activities} activities on {sim.url}\n"
+          f"  export STRAVA_API_URL={sim.api_url} STRAVA_OAUTH_URL={sim.oauth_url}"
+          + (f" STRAVA_SECRETS=file:{args.secrets_out}" if args.secrets_out else ""), flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from strava.demo import run_demo
+
+    return run_demo(args.dir, activities=args.activities, seed=args.seed)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from strava.report import write_report
+    from strava.warehouse.duckdb import DuckDBWarehouse
+
+    settings = Settings.from_env()
+    path = _duckdb_path(settings)
+    warehouse = DuckDBWarehouse(path)
+    try:
+        warehouse.setup()
+        out = write_report(warehouse.conn, args.out)
+    finally:
+        warehouse.close()
+    print(f"report written to {out.resolve()}")
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> int:
+    from strava.warehouse import open_warehouse
+
+    if args.ftp is None and args.weight is None:
+        print("nothing to set: give --ftp and/or --weight", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    warehouse = open_warehouse(settings.warehouse)
+    try:
+        warehouse.setup()
+        warehouse.set_athlete_settings(args.since, args.ftp, args.weight)
+    finally:
+        warehouse.close()
+    print(f"from {args.since}: " + ", ".join(
+        f"{k} {v:g}" for k, v in (("FTP W", args.ftp), ("weight kg", args.weight)) if v is not None)
+        + f" (in {warehouse.description})")
+    return 0
+
+
+def _duckdb_path(settings: Settings) -> str:
+    scheme, _, path = settings.warehouse.partition(":")
+    if scheme != "duckdb":
+        from strava.errors import ConfigError
+
+        raise ConfigError("the local report reads a DuckDB warehouse; on BigQuery use the Looker Studio "
+                          "dashboards (docs/dashboards.md)")
+    return path

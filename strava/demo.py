@@ -1,0 +1,54 @@
+"""The local demo behind `make run`: built-in simulator -> sync -> DuckDB -> report.
+
+Part of the CLI path only (it starts the simulator); the function never imports it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from strava.secrets.base import Credentials
+from strava.secrets.file import FileSecretStore
+from strava.settings import Settings
+from strava.simulator import StravaSimulator
+from strava.sync import run_sync
+from strava.warehouse.duckdb import DuckDBWarehouse
+
+
+def run_demo(folder: Path, activities: int = 400, seed: int = 7) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    db_path, secrets_path, report_path = folder / "strava.duckdb", folder / "secrets.json", folder / "report.html"
+    with StravaSimulator(activities, seed).start() as sim:
+        FileSecretStore(secrets_path).save(Credentials(**sim.secrets()))
+        settings = dataclasses.replace(Settings.from_env(), api_url=sim.api_url, oauth_url=sim.oauth_url,
+                                       secrets=f"file:{secrets_path}", warehouse=f"duckdb:{db_path}")
+        warehouse = DuckDBWarehouse(db_path)
+        try:
+            summary = run_sync(settings, warehouse=warehouse)
+            print(json.dumps(summary.to_dict(), default=str))
+            if summary.status == "failed":
+                return 1
+            _print_totals(warehouse)
+            from strava.report import write_report
+
+            write_report(warehouse.conn, report_path)
+        finally:
+            warehouse.close()
+    print(f"\nDuckDB warehouse: {db_path.resolve()}\nHTML report:      {report_path.resolve()}\n"
+          f"Query it:         .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}')"
+          ".sql('from weekly_summary limit 5'))\"")
+    return 0
+
+
+def _print_totals(warehouse: DuckDBWarehouse) -> None:
+    rows = warehouse.conn.execute("""
+        SELECT coalesce(sport_type, '?'), count(*), round(sum(distance) / 1000, 1),
+               round(sum(moving_time) / 3600, 1), round(sum(total_elevation_gain))
+        FROM activities GROUP BY ALL ORDER BY 2 DESC""").fetchall()
+    print(f"\n{'sport':<18}{'activities':>11}{'km':>10}{'hours':>9}{'climb m':>10}")
+    for sport, count, km, hours, climb in rows:
+        print(f"{sport:<18}{count:>11}{km or 0:>10}{hours or 0:>9}{climb or 0:>10.0f}")
+    total = [sum(r[i] or 0 for r in rows) for i in range(1, 5)]
+    print(f"{'total':<18}{total[0]:>11}{total[1]:>10.1f}{total[2]:>9.1f}{total[3]:>10.0f}")

@@ -1,0 +1,241 @@
+"""The sync policy: what to fetch from Strava, when to stop, what to store, what to delete.
+
+- incremental (default): list activities started after the newest stored one minus a look-back
+  window (edits and late uploads inside it are caught); an empty warehouse lists everything.
+  Strava answers `after` queries oldest first, so a run stopped halfway resumes where it stopped.
+- full: list everything, upsert, then archive and remove ids absent from the *complete* listing.
+Pages are upserted in bounded batches as they arrive: memory follows the batch, not the history,
+and a stop keeps everything fetched so far.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from strava.client import StravaClient
+from strava.errors import ConfigError, MassDeleteRefused, RateLimited, RefreshTokenInvalid, SyncError, WarehouseError
+from strava.logs import event, log_context
+from strava.schema import NotAnActivity, activity_row
+from strava.secrets import SecretStore, open_secret_store
+from strava.settings import Settings
+from strava.warehouse import Warehouse, open_warehouse
+
+log = logging.getLogger("strava.sync")
+
+BATCH_ROWS = 1000  # rows per warehouse transaction (5 full pages)
+MAX_LOGGED_PROBLEMS = 20
+
+
+@dataclass
+class RunSummary:
+    """The run's outcome: printed as the CLI's last line, answered by the function, kept in sync_runs."""
+
+    mode: str
+    run_id: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
+    status: str = "ok"
+    api_calls: int = 0
+    fetched: int = 0
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+    skipped: int = 0
+    token_rotated: bool = False
+    error: dict[str, str] | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    after: int | None = None  # the listing's `after` bound
+    needs_human: bool = False  # retrying cannot help: logged CRITICAL with what to do
+    batches: int = 0
+    problems: int = 0
+
+    def fail(self, exc: SyncError, status: str = "failed") -> None:
+        self.status, self.error = status, {"kind": exc.kind, "message": str(exc)}
+        self.needs_human = exc.needs_human
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for internal in ("started_at", "after", "needs_human", "batches", "problems"):
+            out.pop(internal)
+        out["duration_s"] = round((datetime.now(UTC) - self.started_at).total_seconds(), 3)
+        return out
+
+
+def run_sync(settings: Settings, *, full: bool = False, allow_mass_delete: bool = False,
+             warehouse: Warehouse | None = None, secrets: SecretStore | None = None,
+             client: StravaClient | None = None, run_id: str | None = None,
+             progress: Callable[[int], None] | None = None) -> RunSummary:
+    """Run one sync and return its summary. Never raises for an expected failure: the summary says."""
+    summary = RunSummary(mode="full" if full else "incremental", **({"run_id": run_id} if run_id else {}))
+    client = client or StravaClient(settings)
+    with log_context(run_id=summary.run_id):
+        own_warehouse = warehouse is None
+        try:
+            warehouse = warehouse or open_warehouse(settings.warehouse)
+            warehouse.setup()
+        except SyncError as exc:
+            summary.fail(exc)
+            _log_outcome(summary)
+            return summary
+        try:
+            _sync(settings, client, warehouse, secrets or open_secret_store(settings.secrets),
+                  summary, allow_mass_delete, progress)
+        except RateLimited as exc:
+            summary.fail(exc, status="partial")
+        except SyncError as exc:
+            summary.fail(exc)
+        finally:
+            summary.api_calls = client.api_calls
+            _record(warehouse, summary, client)
+            if own_warehouse:
+                warehouse.close()
+        _log_outcome(summary)
+    return summary
+
+
+def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store: SecretStore,
+          summary: RunSummary, allow_mass_delete: bool, progress: Callable[[int], None] | None) -> None:
+    access_token = _access_token(client, store, summary)
+    after = 0 if summary.mode == "full" else _after_epoch(warehouse, settings.lookback_days)
+    summary.after = after
+    event(log, logging.INFO, "listing activities", mode=summary.mode, after=after)
+    seen: set[int] = set()
+    batch: list[dict[str, Any]] = []
+    try:
+        for page in client.iter_activity_pages(access_token, after=after):
+            batch.extend(_rows(page, summary, seen))
+            if progress:
+                progress(len(page))
+            if len(batch) >= BATCH_ROWS:
+                _store(warehouse, batch, summary)
+    finally:  # a stop (rate limit, outage) keeps everything fetched so far
+        _store(warehouse, batch, summary)
+    if summary.mode == "full":
+        _reconcile_deletions(warehouse, seen, summary, allow_mass_delete)
+
+
+def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary) -> str:
+    """Refresh the access token; persist a rotated refresh token before any other call."""
+    creds = store.read()
+    try:
+        grant = client.refresh_access_token(creds.client_id, creds.client_secret, creds.refresh_token)
+    except RefreshTokenInvalid:
+        latest = store.read()  # another run may have rotated it since we read it
+        if latest.refresh_token == creds.refresh_token:
+            raise
+        log.info("stored refresh token changed during the run (rotated by another run): retrying with it")
+        creds = latest
+        grant = client.refresh_access_token(creds.client_id, creds.client_secret, creds.refresh_token)
+    if grant.refresh_token and grant.refresh_token != creds.refresh_token:
+        _save_rotated_token(store, grant.refresh_token)
+        summary.token_rotated = True
+        event(log, logging.INFO, "refresh token rotated and saved", store=store.description)
+    return grant.access_token
+
+
+def _save_rotated_token(store: SecretStore, token: str) -> None:
+    save = retry(retry=retry_if_exception_type(ConfigError), stop=stop_after_attempt(3),
+                 wait=wait_exponential(multiplier=0.2, max=1), reraise=True)(store.save_refresh_token)
+    try:
+        save(token)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"Strava rotated the refresh token but saving it to {store.description} failed 3 times ({exc}). "
+            "The previous token no longer works: fix the store's permissions, then run "
+            "`python -m strava auth` to authorize again") from None
+
+
+def _after_epoch(warehouse: Warehouse, lookback_days: int) -> int:
+    newest = _warehouse_call(warehouse.latest_start_date)
+    if newest is None:
+        return 0  # empty warehouse: everything, oldest first, so a stopped backfill resumes
+    return max(0, int((newest - timedelta(days=lookback_days)).timestamp()))
+
+
+def _rows(page: Iterable[Any], summary: RunSummary, seen: set[int]) -> list[dict[str, Any]]:
+    now = datetime.now(UTC)
+    rows = []
+    for item in page:
+        summary.fetched += 1
+        try:
+            row, problems = activity_row(item, now)
+        except NotAnActivity as exc:
+            summary.skipped += 1
+            _warn(summary, f"skipped an item Strava sent: {exc}")
+            continue
+        for problem in problems:
+            _warn(summary, f"stored with a NULL column: {problem} (raw JSON kept)")
+        seen.add(row["id"])
+        rows.append(row)
+    return rows
+
+
+def _warn(summary: RunSummary, message: str) -> None:
+    summary.problems += 1
+    if summary.problems <= MAX_LOGGED_PROBLEMS:
+        log.warning(message)
+    elif summary.problems == MAX_LOGGED_PROBLEMS + 1:
+        log.warning("more data problems in this run; not logging each one")
+
+
+def _store(warehouse: Warehouse, batch: list[dict[str, Any]], summary: RunSummary) -> None:
+    if not batch:
+        return
+    summary.batches += 1
+    result = _warehouse_call(warehouse.upsert_activities, batch, f"{summary.run_id}-{summary.batches}")
+    summary.inserted += result.inserted
+    summary.updated += result.updated
+    batch.clear()
+
+
+def _reconcile_deletions(warehouse: Warehouse, seen: set[int], summary: RunSummary,
+                         allow_mass_delete: bool) -> None:
+    stored = _warehouse_call(warehouse.activity_ids)
+    missing = stored - seen
+    if not missing:
+        return
+    if not allow_mass_delete and (not seen or len(missing) * 2 > len(stored)):
+        raise MassDeleteRefused(
+            f"the complete listing from Strava would delete {len(missing)} of {len(stored)} stored activities"
+            f"{' (Strava listed none)' if not seen else ''}; nothing was deleted. If that is really intended, "
+            "re-run with --allow-mass-delete (or {\"full\": true, \"allow_mass_delete\": true})")
+    summary.deleted = _warehouse_call(warehouse.archive_activities, missing, summary.run_id, datetime.now(UTC))
+    event(log, logging.INFO, "archived activities deleted on Strava", deleted=summary.deleted)
+
+
+def _warehouse_call(fn: Callable[..., Any], *args: Any) -> Any:
+    """Warehouse engines raise WarehouseError; anything else from them is a bug we still report cleanly."""
+    try:
+        return fn(*args)
+    except SyncError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported as a warehouse failure, with its type
+        raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _record(warehouse: Warehouse, summary: RunSummary, client: StravaClient) -> None:
+    row = {k: v for k, v in summary.to_dict().items() if k not in ("error", "duration_s")}
+    row["after_epoch"] = summary.after
+    row.update(started_at=summary.started_at, finished_at=datetime.now(UTC),
+               error_kind=(summary.error or {}).get("kind"), error_message=(summary.error or {}).get("message"),
+               **client.budget.snapshot())
+    try:
+        warehouse.record_run(row)
+    except Exception as exc:  # noqa: BLE001 - the data is stored; losing the audit row must not hide it
+        log.error("could not record the run in sync_runs: %s", exc)
+
+
+def _log_outcome(summary: RunSummary) -> None:
+    level = logging.INFO
+    if summary.status == "partial":
+        level = logging.WARNING
+    elif summary.status == "failed":
+        level = logging.CRITICAL if summary.needs_human else logging.ERROR
+    message = f"sync {summary.status}" + (f": {summary.error['message']}" if summary.error else "")
+    event(log, level, message, event="sync_finished", **{k: v for k, v in summary.to_dict().items()
+                                                           if k != "run_id"})

@@ -1,0 +1,182 @@
+"""`duckdb:PATH`: the embedded default warehouse, one local file.
+
+Batches arrive as Arrow tables and are merged in one transaction each; unchanged rows are not
+rewritten. The file is opened once per run and held, so a second concurrent run waits (bounded)
+for the first to finish instead of interleaving with it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from strava import schema
+from strava.errors import WarehouseError
+from strava.warehouse.base import UpsertResult
+
+DUCKDB_TYPES = {
+    schema.INT64: "BIGINT", schema.FLOAT64: "DOUBLE", schema.BOOL: "BOOLEAN", schema.STRING: "VARCHAR",
+    schema.TIMESTAMP: "TIMESTAMPTZ", schema.DATETIME: "TIMESTAMP", schema.DATE: "DATE", schema.JSON: "JSON",
+}
+ARROW_TYPES = {
+    schema.INT64: pa.int64(), schema.FLOAT64: pa.float64(), schema.BOOL: pa.bool_(), schema.STRING: pa.string(),
+    schema.TIMESTAMP: pa.timestamp("us", tz="UTC"), schema.DATETIME: pa.timestamp("us"),
+    schema.DATE: pa.date32(), schema.JSON: pa.string(),
+}
+KEYS = {"activities": "id", "sync_runs": "run_id", "athlete_settings": "effective_from"}
+
+
+def create_table_sql(table: schema.Table) -> str:
+    cols = [f'"{c.name}" {DUCKDB_TYPES[c.type]}{" NOT NULL" if c.required else ""}' for c in table.columns]
+    if table.name in KEYS:
+        cols.append(f'PRIMARY KEY ("{KEYS[table.name]}")')
+    return f'CREATE TABLE IF NOT EXISTS "{table.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
+
+
+def arrow_batch(rows: Sequence[dict[str, Any]], table: schema.Table = schema.ACTIVITIES) -> pa.Table:
+    """Columnar copy of the rows, typed from the schema (the ordinal keeps 'last one wins')."""
+    arrays = {c.name: pa.array([r.get(c.name) for r in rows], ARROW_TYPES[c.type]) for c in table.columns}
+    arrays["_ordinal"] = pa.array(range(len(rows)), pa.int64())
+    return pa.table(arrays)
+
+
+class DuckDBWarehouse:
+    def __init__(self, path: str | Path, lock_timeout: float = 30.0, memory_limit: str = "256MB") -> None:
+        self.path = Path(path)
+        self.description = f"duckdb:{self.path}"
+        self.conn = self._connect(lock_timeout, memory_limit)
+
+    def _connect(self, lock_timeout: float, memory_limit: str) -> duckdb.DuckDBPyConnection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(f"cannot create folder for {self.path}: {exc.strerror}") from None
+        deadline = time.monotonic() + lock_timeout
+        while True:
+            try:
+                conn = duckdb.connect(str(self.path), config={"memory_limit": memory_limit})
+                conn.execute("SET TimeZone = 'UTC'")
+                return conn
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise WarehouseError(f"cannot open {self.path}: {exc}") from None
+                if time.monotonic() >= deadline:
+                    raise WarehouseError(
+                        f"{self.path} is in use by another process (another sync?) and stayed locked for "
+                        f"{lock_timeout:.0f} s; try again when it has finished") from None
+                time.sleep(0.2)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot open {self.path}: {exc}") from None
+
+    def _run(self, what: str, fn, *args):
+        try:
+            return fn(*args)
+        except duckdb.Error as exc:
+            if self.conn is not None:
+                try:
+                    self.conn.rollback()
+                except duckdb.Error:
+                    pass
+            raise WarehouseError(f"DuckDB {what} failed in {self.path}: {exc}") from None
+
+    def setup(self) -> None:
+        self._run("setup", self._setup)
+
+    def _setup(self) -> None:
+        for table in schema.TABLES:
+            self.conn.execute(create_table_sql(table))
+            present = {r[0] for r in self.conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table.name]).fetchall()}
+            for col in table.columns:
+                if col.name not in present:  # the schema grew: add the column (NULL for old rows)
+                    self.conn.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {DUCKDB_TYPES[col.type]}')
+        try:  # TODO(lead): plain import once strava.analytics lands
+            from strava.analytics import create_views_duckdb
+        except ImportError:
+            return
+        create_views_duckdb(self.conn)
+
+    def latest_start_date(self) -> datetime | None:
+        return self._run("read", lambda: self.conn.execute("SELECT max(start_date) FROM activities").fetchone()[0])
+
+    def upsert_activities(self, rows: Sequence[dict[str, Any]], batch_key: str) -> UpsertResult:
+        if not rows:
+            return UpsertResult(0, 0)
+        return self._run("upsert", self._upsert, arrow_batch(rows))
+
+    def _upsert(self, batch: pa.Table) -> UpsertResult:
+        names = schema.ACTIVITIES.column_names
+        cols = ", ".join(f'"{n}"' for n in names)
+        source = ("SELECT * EXCLUDE (_ordinal, raw), raw::JSON AS raw FROM batch "
+                  "QUALIFY row_number() OVER (PARTITION BY id ORDER BY _ordinal DESC) = 1")
+        changed = "t.raw::VARCHAR IS DISTINCT FROM s.raw::VARCHAR"
+        self.conn.register("batch", batch)
+        try:
+            self.conn.begin()
+            self.conn.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {source}")
+            inserted, updated = self.conn.execute(
+                f"SELECT count(*) FILTER (WHERE t.id IS NULL), count(*) FILTER (WHERE t.id IS NOT NULL AND {changed}) "
+                "FROM staged s LEFT JOIN activities t ON t.id = s.id").fetchone()
+            self.conn.execute(
+                f"MERGE INTO activities t USING staged s ON t.id = s.id "
+                f"WHEN MATCHED AND {changed} THEN UPDATE SET "
+                + ", ".join(f'"{n}" = s."{n}"' for n in names if n != "id")
+                + f" WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ("
+                + ", ".join(f's."{n}"' for n in names) + ")")
+            self.conn.execute("DROP TABLE staged")
+            self.conn.commit()
+        finally:
+            self.conn.unregister("batch")
+        return UpsertResult(inserted, updated)
+
+    def activity_ids(self) -> set[int]:
+        return self._run("read", lambda: {r[0] for r in self.conn.execute("SELECT id FROM activities").fetchall()})
+
+    def archive_activities(self, ids: Collection[int], run_id: str, deleted_at: datetime) -> int:
+        if not ids:
+            return 0
+        return self._run("archive", self._archive, list(ids), run_id, deleted_at)
+
+    def _archive(self, ids: list[int], run_id: str, deleted_at: datetime) -> int:
+        self.conn.begin()
+        self.conn.execute("CREATE OR REPLACE TEMP TABLE gone AS SELECT unnest(?::BIGINT[]) AS id", [ids])
+        self.conn.execute(
+            "INSERT INTO deleted_activities (id, deleted_at, run_id, start_date, raw) "
+            "SELECT id, ?, ?, start_date, raw FROM activities WHERE id IN (SELECT id FROM gone)",
+            [deleted_at, run_id])
+        removed = self.conn.execute(
+            "DELETE FROM activities WHERE id IN (SELECT id FROM gone) RETURNING id").fetchall()
+        self.conn.execute("DROP TABLE gone")
+        self.conn.commit()
+        return len(removed)
+
+    def record_run(self, run: dict[str, Any]) -> None:
+        self._replace_row(schema.SYNC_RUNS, run)
+
+    def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None) -> None:
+        current = self._run("read", lambda: self.conn.execute(
+            "SELECT ftp, weight_kg FROM athlete_settings WHERE effective_from = ?", [effective_from]).fetchone())
+        ftp = ftp if ftp is not None or current is None else current[0]
+        weight_kg = weight_kg if weight_kg is not None or current is None else current[1]
+        self._replace_row(schema.ATHLETE_SETTINGS, {
+            "effective_from": effective_from, "ftp": ftp, "weight_kg": weight_kg,
+            "updated_at": datetime.now().astimezone()})
+
+    def _replace_row(self, table: schema.Table, row: dict[str, Any]) -> None:
+        key = KEYS[table.name]
+        names = table.column_names
+        sql = (f'INSERT OR REPLACE INTO "{table.name}" ({", ".join(names)}) '
+               f'VALUES ({", ".join("?" for _ in names)})')
+        self._run(f"write to {table.name} ({key}={row.get(key)})",
+                  lambda: self.conn.execute(sql, [row.get(n) for n in names]))
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
