@@ -1,0 +1,115 @@
+"""Domain client: the few Strava calls the sync needs, built on the protocol layer in strava/http.py."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from strava.errors import BadResponse
+from strava.http import StravaHTTP
+from strava.ratelimit import RateBudget
+from strava.settings import Settings
+
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """Strava's answer to a token request. The refresh token may have rotated: persist it first."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: int
+    scope: str | None = None
+    athlete: dict | None = None
+
+    @classmethod
+    def from_response(cls, body: Any) -> TokenGrant:
+        """Validate the shape (never echoing values: they are secrets)."""
+        if not isinstance(body, dict):
+            raise BadResponse(f"Strava's token answer is a {type(body).__name__}, not an object")
+        for name in ("access_token", "refresh_token"):
+            if not isinstance(body.get(name), str) or not body[name]:
+                raise BadResponse(f"Strava's token answer lacks {name}")
+        expires_at = body.get("expires_at")
+        if isinstance(expires_at, bool) or not isinstance(expires_at, int | float):
+            raise BadResponse("Strava's token answer lacks a numeric expires_at")
+        scope, athlete = body.get("scope"), body.get("athlete")
+        return cls(
+            access_token=body["access_token"],
+            refresh_token=body["refresh_token"],
+            expires_at=int(expires_at),
+            scope=scope if isinstance(scope, str) else None,
+            athlete=athlete if isinstance(athlete, dict) else None,
+        )
+
+
+class StravaClient:
+    def __init__(
+        self, settings: Settings, http: StravaHTTP | None = None, budget: RateBudget | None = None
+    ) -> None:
+        if http is not None and budget is not None and http.budget is not budget:
+            raise ValueError("pass either http or budget, or the budget that http already uses")
+        self.settings = settings
+        self.budget = http.budget if http is not None else budget or RateBudget(settings.rate_reserve)
+        self.http = http or StravaHTTP(settings, self.budget)
+
+    @property
+    def api_calls(self) -> int:
+        return self.http.calls
+
+    def refresh_access_token(
+        self, client_id: str | int, client_secret: str, refresh_token: str
+    ) -> TokenGrant:
+        grant = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        return self._token_request(client_id, client_secret, **grant)
+
+    def exchange_code(self, client_id: str | int, client_secret: str, code: str) -> TokenGrant:
+        return self._token_request(client_id, client_secret, grant_type="authorization_code", code=code)
+
+    def authorize_url(
+        self, client_id: str | int, redirect_uri: str, scope: str = "read,activity:read_all",
+        state: str | None = None,
+    ) -> str:
+        params = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",
+                  "approval_prompt": "force", "scope": scope}
+        if state is not None:
+            params["state"] = state
+        # Keep ',', ':' and '/' readable: the URL is shown to a person.
+        return f"{self.settings.oauth_url.rstrip('/')}/authorize?{urlencode(params, safe=',:/')}"
+
+    def iter_activity_pages(
+        self, access_token: str, *, after: int | None = None, before: int | None = None,
+        per_page: int = MAX_PER_PAGE,
+    ) -> Iterator[list[dict]]:
+        """Yield non-empty pages of /athlete/activities until an empty one (a short page may not be last)."""
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}, not {per_page}")
+        bounds = {name: value for name, value in (("after", after), ("before", before)) if value is not None}
+        page = 1
+        while True:
+            items = self.http.request("GET", self._api("athlete/activities"), access_token=access_token,
+                                      params={**bounds, "page": page, "per_page": per_page})
+            if not isinstance(items, list):
+                raise BadResponse(f"Strava answered page {page} of /athlete/activities with a "
+                                  f"{type(items).__name__} instead of a list")
+            if not items:
+                return
+            yield items
+            page += 1
+
+    def get_athlete(self, access_token: str) -> dict:
+        athlete = self.http.request("GET", self._api("athlete"), access_token=access_token)
+        if not isinstance(athlete, dict):
+            kind = type(athlete).__name__
+            raise BadResponse(f"Strava answered /athlete with a {kind} instead of an object")
+        return athlete
+
+    def _token_request(self, client_id: str | int, client_secret: str, **grant: str) -> TokenGrant:
+        data = {"client_id": str(client_id), "client_secret": client_secret, **grant}
+        return TokenGrant.from_response(self.http.request("POST", self.settings.token_url, data=data))
+
+    def _api(self, path: str) -> str:
+        return f"{self.settings.api_url.rstrip('/')}/{path}"

@@ -1,0 +1,44 @@
+"""Real sockets on 127.0.0.1: read timeouts and refused connections are retried, then reported."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+
+from strava.errors import StravaUnavailable
+from strava.http import StravaHTTP
+from strava.ratelimit import RateBudget
+from strava.settings import Settings
+from tests.client.support import ACCESS_TOKEN, LoopbackStrava
+
+
+def test_read_timeout_is_retried(loopback: LoopbackStrava) -> None:
+    loopback.script = [(0.5, 200, {"late": True}), (0.0, 200, {"id": 42})]
+    http = StravaHTTP(Settings(api_url=loopback.url, read_timeout=0.1, retry_seconds=1.0), RateBudget())
+    assert http.request("GET", f"{loopback.url}/athlete", access_token=ACCESS_TOKEN) == {"id": 42}
+    assert http.calls == 2 == loopback.hits
+
+
+def test_read_timeouts_exhausted(loopback: LoopbackStrava) -> None:
+    loopback.script = [(0.3, 200, {"late": True})]
+    http = StravaHTTP(Settings(api_url=loopback.url, read_timeout=0.05, retry_seconds=0.4), RateBudget())
+    started = time.monotonic()
+    with pytest.raises(StravaUnavailable, match=r"after \d attempts? \(last: ReadTimeout\)"):
+        http.request("GET", f"{loopback.url}/athlete", access_token=ACCESS_TOKEN)
+    # No attempt starts after retry_seconds; the last one lasts at most read_timeout.
+    assert time.monotonic() - started < 0.4 + 0.05 + 0.3
+    assert 1 < http.calls <= 4
+
+
+def test_connection_refused_is_retried_then_reported() -> None:
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there now
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/athlete"
+    http = StravaHTTP(Settings(retry_seconds=0.5, connect_timeout=0.5), RateBudget())
+    with pytest.raises(StravaUnavailable, match=r"after 4 attempts \(last: ConnectionError\)") as caught:
+        http.request("GET", url, access_token=ACCESS_TOKEN)
+    assert ACCESS_TOKEN not in str(caught.value)
+    assert http.calls == 4
