@@ -181,6 +181,8 @@ TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS)
 # --- activity JSON -> typed row -------------------------------------------------------------
 
 def _to_int(v: Any) -> int | None:
+    if type(v) is int and -(2**63) <= v < 2**63:  # the common case, first
+        return v
     if isinstance(v, bool):
         raise TypeError
     if isinstance(v, int):
@@ -193,6 +195,8 @@ def _to_int(v: Any) -> int | None:
 
 
 def _to_float(v: Any) -> float:
+    if type(v) is float:
+        return v
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise TypeError
     return float(v)
@@ -205,7 +209,7 @@ def _to_bool(v: Any) -> bool:
 
 
 def _to_str(v: Any) -> str:
-    if isinstance(v, str):
+    if type(v) is str or isinstance(v, str):
         return v
     if isinstance(v, int) and not isinstance(v, bool):  # e.g. upload_id beyond INT64
         return str(v)
@@ -250,6 +254,13 @@ def _lookup(item: dict, path: tuple[str | int, ...]) -> Any:
     return value
 
 
+# (column, top-level key or None, nested path, converter), precomputed once: this runs per activity.
+_PLAN = [
+    (c.name, c.path[0] if len(c.path) == 1 else None, c.path, CONVERTERS[c.type])
+    for c in ACTIVITIES.columns if c.type != JSON and c.name != "synced_at"
+]
+
+
 def activity_row(item: Any, synced_at: datetime) -> tuple[dict[str, Any], list[str]]:
     """Map one activity from `/athlete/activities` to a row of ACTIVITIES.
 
@@ -265,17 +276,15 @@ def activity_row(item: Any, synced_at: datetime) -> tuple[dict[str, Any], list[s
         raise NotAnActivity(f"activity without a usable integer id: {item.get('id')!r:.40}") from None
     row: dict[str, Any] = {}
     problems: list[str] = []
-    for col in ACTIVITIES.columns:
-        if col.type == JSON or col.name == "synced_at":
-            continue
-        value = _lookup(item, col.path)
-        if value is None and col.name == "upload_id":
+    for name, key, path, convert in _PLAN:
+        value = item.get(key) if key else _lookup(item, path)
+        if value is None and name == "upload_id":
             value = item.get("upload_id_str")
         try:
-            row[col.name] = None if value is None else CONVERTERS[col.type](value)
+            row[name] = None if value is None else convert(value)
         except (TypeError, ValueError, OverflowError):
-            row[col.name] = None
-            problems.append(f"activity {activity_id}: {col.name} has unexpected value {value!r:.40}")
+            row[name] = None
+            problems.append(f"activity {activity_id}: {name} has unexpected value {value!r:.40}")
     row["id"] = activity_id
     row["raw"] = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
     row["synced_at"] = synced_at

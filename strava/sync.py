@@ -29,7 +29,7 @@ from strava.warehouse import Warehouse, open_warehouse
 
 log = logging.getLogger("strava.sync")
 
-BATCH_ROWS = 1000  # rows per warehouse transaction (5 full pages)
+BATCH_ROWS = 2000  # rows per warehouse transaction (10 full pages): per-batch overhead vs memory
 MAX_LOGGED_PROBLEMS = 20
 
 

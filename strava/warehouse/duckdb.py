@@ -29,6 +29,15 @@ ARROW_TYPES = {
     schema.TIMESTAMP: pa.timestamp("us", tz="UTC"), schema.DATETIME: pa.timestamp("us"),
     schema.DATE: pa.date32(), schema.JSON: pa.string(),
 }
+_NAMES = schema.ACTIVITIES.column_names
+MERGE_ACTIVITIES = (
+    "MERGE INTO activities t USING (SELECT * EXCLUDE (_ordinal, raw), raw::JSON AS raw FROM batch"
+    "  QUALIFY row_number() OVER (PARTITION BY id ORDER BY _ordinal DESC) = 1) s ON t.id = s.id"
+    " WHEN MATCHED AND t.raw::VARCHAR IS DISTINCT FROM s.raw::VARCHAR THEN UPDATE SET "
+    + ", ".join(f'"{n}" = s."{n}"' for n in _NAMES if n != "id")
+    + " WHEN NOT MATCHED THEN INSERT (" + ", ".join(f'"{n}"' for n in _NAMES) + ")"
+    + " VALUES (" + ", ".join(f's."{n}"' for n in _NAMES) + ") RETURNING merge_action"
+)
 KEYS = {"activities": "id", "sync_runs": "run_id", "athlete_settings": "effective_from"}
 
 
@@ -111,29 +120,13 @@ class DuckDBWarehouse:
         return self._run("upsert", self._upsert, arrow_batch(rows))
 
     def _upsert(self, batch: pa.Table) -> UpsertResult:
-        names = schema.ACTIVITIES.column_names
-        cols = ", ".join(f'"{n}"' for n in names)
-        source = ("SELECT * EXCLUDE (_ordinal, raw), raw::JSON AS raw FROM batch "
-                  "QUALIFY row_number() OVER (PARTITION BY id ORDER BY _ordinal DESC) = 1")
-        changed = "t.raw::VARCHAR IS DISTINCT FROM s.raw::VARCHAR"
         self.conn.register("batch", batch)
-        try:
-            self.conn.begin()
-            self.conn.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {source}")
-            inserted, updated = self.conn.execute(
-                f"SELECT count(*) FILTER (WHERE t.id IS NULL), count(*) FILTER (WHERE t.id IS NOT NULL AND {changed}) "
-                "FROM staged s LEFT JOIN activities t ON t.id = s.id").fetchone()
-            self.conn.execute(
-                f"MERGE INTO activities t USING staged s ON t.id = s.id "
-                f"WHEN MATCHED AND {changed} THEN UPDATE SET "
-                + ", ".join(f'"{n}" = s."{n}"' for n in names if n != "id")
-                + f" WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ("
-                + ", ".join(f's."{n}"' for n in names) + ")")
-            self.conn.execute("DROP TABLE staged")
-            self.conn.commit()
+        try:  # one statement = one transaction; unchanged rows are not rewritten
+            actions = self.conn.execute(MERGE_ACTIVITIES).fetchall()
         finally:
             self.conn.unregister("batch")
-        return UpsertResult(inserted, updated)
+        inserted = sum(1 for (action,) in actions if action == "INSERT")
+        return UpsertResult(inserted, len(actions) - inserted)
 
     def activity_ids(self) -> set[int]:
         return self._run("read", lambda: {r[0] for r in self.conn.execute("SELECT id FROM activities").fetchall()})
