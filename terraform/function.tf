@@ -1,0 +1,116 @@
+locals {
+  repo_root = "${path.module}/.."
+  # Only what the function imports: main.py, requirements.txt and the strava package, without the
+  # simulator (a development tool the function never imports) and without bytecode caches.
+  function_source_files = concat(
+    ["main.py", "requirements.txt"],
+    [
+      for f in fileset(local.repo_root, "strava/**") : f
+      if !startswith(f, "strava/simulator/") && !strcontains(f, "__pycache__/") && !endswith(f, ".pyc")
+    ],
+  )
+}
+
+data "archive_file" "function_source" {
+  type        = "zip"
+  output_path = "${path.module}/.terraform/function-source.zip"
+
+  dynamic "source" {
+    for_each = toset(local.function_source_files)
+    content {
+      filename = source.value
+      content  = file("${local.repo_root}/${source.value}")
+    }
+  }
+}
+
+resource "google_storage_bucket" "function_source" {
+  #checkov:skip=CKV_GCP_62:The bucket only holds build inputs written by Terraform; Cloud Audit Logs already record admin access, and an access-log bucket would be a second bucket nobody reads.
+  project                     = var.project_id
+  name                        = "${var.project_id}-${var.function_name}-source"
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = true # build inputs only: terraform destroy may empty it
+  labels                      = { app = "strava-sync" }
+
+  versioning {
+    enabled = true
+  }
+
+  # Each deploy uploads a new object; keep a few superseded ones for rollback, not forever.
+  lifecycle_rule {
+    condition {
+      num_newer_versions = 3
+      with_state         = "ARCHIVED"
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  lifecycle_rule {
+    condition {
+      age = 90
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.required]
+}
+
+resource "google_storage_bucket_object" "function_source" {
+  # Named by content hash: a code change gives a new object name, which redeploys the function.
+  name   = "function-source-${data.archive_file.function_source.output_md5}.zip"
+  bucket = google_storage_bucket.function_source.name
+  source = data.archive_file.function_source.output_path
+}
+
+resource "google_cloudfunctions2_function" "sync" {
+  project     = var.project_id
+  name        = var.function_name
+  location    = var.region
+  description = "Syncs Strava activities into BigQuery ${var.project_id}.${var.dataset_id}."
+  labels      = { app = "strava-sync" }
+
+  build_config {
+    runtime     = "python312"
+    entry_point = "run"
+
+    source {
+      storage_source {
+        bucket = google_storage_bucket.function_source.name
+        object = google_storage_bucket_object.function_source.name
+      }
+    }
+  }
+
+  service_config {
+    # One run at a time: two concurrent syncs would race on the rotating refresh token.
+    max_instance_count               = 1
+    min_instance_count               = 0
+    max_instance_request_concurrency = 1
+    available_memory                 = var.function_memory
+    timeout_seconds                  = var.function_timeout_seconds
+    # Internal only: Cloud Scheduler in this project counts as internal. ALLOW_ALL still needs IAM.
+    ingress_settings               = var.allow_public_ingress ? "ALLOW_ALL" : "ALLOW_INTERNAL_ONLY"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.function.email
+
+    environment_variables = {
+      STRAVA_WAREHOUSE     = "bigquery:${var.project_id}.${var.dataset_id}"
+      STRAVA_SECRETS       = "secretmanager:${var.project_id}"
+      STRAVA_LOOKBACK_DAYS = tostring(var.lookback_days)
+    }
+  }
+
+  depends_on = [
+    google_project_service.required,
+    # The first run must find its permissions in place.
+    google_project_iam_member.function_bigquery_job_user,
+    google_bigquery_dataset_iam_member.function_data_editor,
+    google_secret_manager_secret_iam_member.function_secret_accessor,
+  ]
+}

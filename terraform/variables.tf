@@ -1,0 +1,135 @@
+variable "project_id" {
+  description = "Google Cloud project that hosts everything (must have billing enabled)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a project ID (6-30 lowercase letters, digits or hyphens), not a project name or number."
+  }
+}
+
+variable "region" {
+  description = "Region of the function, the scheduler jobs, the source bucket and the BigQuery dataset."
+  type        = string
+  default     = "europe-west1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
+    error_message = "region must be a single Cloud region such as europe-west1 or us-central1."
+  }
+}
+
+variable "dataset_id" {
+  description = "BigQuery dataset that receives the tables and the analytics views."
+  type        = string
+  default     = "strava"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_]{1,1024}$", var.dataset_id))
+    error_message = "dataset_id may contain only letters, digits and underscores."
+  }
+}
+
+variable "function_name" {
+  description = "Name of the Cloud Function (and of its Cloud Run service); also prefixes the service accounts."
+  type        = string
+  default     = "strava-sync"
+
+  validation {
+    # 4-24 characters so that "<name>-sched" still fits the 30-character service account id.
+    condition     = can(regex("^[a-z][a-z0-9-]{2,22}[a-z0-9]$", var.function_name))
+    error_message = "function_name must be 4-24 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "schedule" {
+  description = "Cron schedule of the incremental sync (in time_zone)."
+  type        = string
+  default     = "0 */6 * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.schedule))) == 5
+    error_message = "schedule must be a five-field cron expression, e.g. \"0 */6 * * *\"."
+  }
+}
+
+variable "reconcile_schedule" {
+  description = "Cron schedule of the weekly full listing that finds deleted and edited old activities (in time_zone)."
+  type        = string
+  default     = "30 3 * * 1"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.reconcile_schedule))) == 5
+    error_message = "reconcile_schedule must be a five-field cron expression, e.g. \"30 3 * * 1\"."
+  }
+}
+
+variable "time_zone" {
+  description = "IANA time zone the two cron schedules are read in."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "allow_public_ingress" {
+  description = "Accept requests from the internet (still IAM-authenticated) so that a manual curl from a laptop works. Off: only Cloud Scheduler and other internal sources reach the function."
+  type        = bool
+  default     = false
+}
+
+variable "alert_email" {
+  description = "E-mail address for failure alerts; empty creates the alert policies without a notification channel."
+  type        = string
+  default     = ""
+  nullable    = false
+
+  validation {
+    condition     = var.alert_email == "" || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be empty or an e-mail address."
+  }
+}
+
+variable "enable_alerts" {
+  description = "Create the two alert policies (a failed run; no successful run for ~24 h). Cloud Monitoring bills alerting per condition."
+  type        = bool
+  default     = true
+}
+
+variable "function_memory" {
+  description = "Memory of one function instance (Cloud Run syntax, e.g. 512M, 1Gi)."
+  type        = string
+  default     = "512M"
+
+  validation {
+    condition     = can(regex("^[0-9]+(M|Mi|G|Gi)$", var.function_memory))
+    error_message = "function_memory must look like 256M, 512M, 1Gi or 2G."
+  }
+}
+
+variable "function_timeout_seconds" {
+  description = "Maximum run time of one sync, in seconds. The scheduler waits this long plus a minute."
+  type        = number
+  default     = 540
+
+  validation {
+    # Cloud Scheduler's attempt_deadline cannot exceed 1800 s, and it must outlast the function.
+    condition     = var.function_timeout_seconds >= 60 && var.function_timeout_seconds <= 1800
+    error_message = "function_timeout_seconds must be between 60 and 1800."
+  }
+}
+
+variable "lookback_days" {
+  description = "Days before the newest stored activity that an incremental sync lists again, to pick up edits (STRAVA_LOOKBACK_DAYS)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.lookback_days >= 0 && var.lookback_days <= 365 && floor(var.lookback_days) == var.lookback_days
+    error_message = "lookback_days must be a whole number between 0 and 365."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Refuse to delete the BigQuery tables (and the dataset's contents). Set false and apply before terraform destroy."
+  type        = bool
+  default     = true
+}

@@ -1,0 +1,95 @@
+"""Least privilege: exactly the grants the sync needs, each on the narrowest scope."""
+
+import json
+import re
+
+from tests.terraform.hcl import TF_DIR, Module, quoted_strings
+
+FUNCTION_SA = "${google_service_account.function.member}"
+SCHEDULER_SA = "${google_service_account.scheduler.member}"
+REFRESH_TOKEN = "${google_secret_manager_secret.strava[local.refresh_token_secret].secret_id}"
+
+# (resource type, role, scope attribute, scope value, member): nothing more, nothing less.
+EXPECTED_GRANTS = {
+    ("google_project_iam_member", "roles/bigquery.jobUser", "project", "${var.project_id}", FUNCTION_SA),
+    ("google_bigquery_dataset_iam_member", "roles/bigquery.dataEditor", "dataset_id",
+     "${google_bigquery_dataset.strava.dataset_id}", FUNCTION_SA),
+    ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor", "secret_id",
+     "${each.value.secret_id}", FUNCTION_SA),
+    ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretVersionAdder", "secret_id",
+     REFRESH_TOKEN, FUNCTION_SA),
+    ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretVersionManager", "secret_id",
+     REFRESH_TOKEN, FUNCTION_SA),
+    ("google_cloud_run_v2_service_iam_member", "roles/run.invoker", "name",
+     "${google_cloudfunctions2_function.sync.name}", SCHEDULER_SA),
+}
+SCOPE_ATTRIBUTE = {
+    "google_project_iam_member": "project",
+    "google_bigquery_dataset_iam_member": "dataset_id",
+    "google_secret_manager_secret_iam_member": "secret_id",
+    "google_cloud_run_v2_service_iam_member": "name",
+}
+
+
+def _grants(tf: Module) -> set[tuple[str, str, str, str, str]]:
+    grants = set()
+    for (type_, name), body in tf.resources.items():
+        if type_.endswith("_iam_member"):
+            assert type_ in SCOPE_ATTRIBUTE, f"{type_}.{name}: unexpected kind of grant"
+            scope = SCOPE_ATTRIBUTE[type_]
+            grants.add((type_, body["role"], scope, body[scope], body["member"]))
+    return grants
+
+
+def test_grants_are_exactly_the_least_privileged_set(tf: Module) -> None:
+    assert _grants(tf) == EXPECTED_GRANTS
+
+
+def test_secret_accessor_covers_each_of_the_three_secrets(tf: Module) -> None:
+    accessor = tf.resource("google_secret_manager_secret_iam_member", "function_secret_accessor")
+    assert accessor["for_each"] == "${google_secret_manager_secret.strava}"
+    secrets = tf.resource("google_secret_manager_secret", "strava")
+    assert secrets["for_each"] == "${local.secret_ids}"
+    assert tf.locals["refresh_token_secret"] == "strava-refresh-token"
+    listed = set(quoted_strings(tf.locals["secret_ids"]))
+    if "local.refresh_token_secret" in tf.locals["secret_ids"]:
+        listed.add(tf.locals["refresh_token_secret"])
+    assert listed == {"strava-client-id", "strava-client-secret", "strava-refresh-token"}
+
+
+def test_run_invoker_is_on_this_functions_service_in_its_region(tf: Module) -> None:
+    invoker = tf.resource("google_cloud_run_v2_service_iam_member", "scheduler_invoker")
+    assert invoker["location"] == "${var.region}"
+    assert tf.resource("google_cloudfunctions2_function", "sync")["location"] == "${var.region}"
+
+
+def test_the_function_runs_as_its_own_service_account(tf: Module) -> None:
+    service = tf.resource("google_cloudfunctions2_function", "sync")["service_config"][0]
+    assert service["service_account_email"] == "${google_service_account.function.email}"
+
+
+def test_only_additive_iam_resources() -> None:
+    text = _all_tf_text()
+    assert not re.search(r'resource\s+"\w+_iam_(binding|policy)"', text), \
+        "_iam_binding/_iam_policy replace members granted elsewhere: use _iam_member"
+
+
+def test_no_public_member_anywhere(tf: Module) -> None:
+    everything = json.dumps([list(tf.resources.values()), list(tf.data.values()), tf.locals, tf.outputs])
+    assert "allUsers" not in everything
+    assert "allAuthenticatedUsers" not in everything
+
+
+def test_no_basic_role(tf: Module) -> None:
+    roles = {body.get("role") for body in tf.resources.values()}
+    assert not roles & {"roles/owner", "roles/editor", "roles/viewer"}
+
+
+def test_no_dataset_access_blocks_beside_dataset_iam(tf: Module) -> None:
+    # Mixing access {} with dataset IAM resources makes them fight over the same ACL.
+    for body in tf.of_type("google_bigquery_dataset").values():
+        assert "access" not in body
+
+
+def _all_tf_text() -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(TF_DIR.glob("*.tf")))
