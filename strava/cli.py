@@ -40,6 +40,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --full: allow deleting more than half the stored activities")
     p.set_defaults(handler=_sync)
 
+    p = sub.add_parser("auth", help="authorize this app in a browser once and store the refresh token")
+    p.add_argument("--client-id", help="Strava app client ID (default: $STRAVA_CLIENT_ID, a prompt, or the stored one)")
+    p.add_argument("--client-secret",
+                   help="prefer $STRAVA_CLIENT_SECRET or the hidden prompt: arguments show in ps/shell history")
+    p.add_argument("--port", type=int, default=0, help="local callback port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="only print the URL, don't open a browser")
+    p.add_argument("--timeout", type=float, default=300, help="seconds to wait for the browser (default 300)")
+    p.set_defaults(handler=_auth)
+
     p = sub.add_parser("simulate", help="run the built-in Strava simulator (for demos and tests)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
@@ -111,6 +120,13 @@ class _progress_bar:
     def __exit__(self, *exc) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _auth(args: argparse.Namespace) -> int:
+    from strava.auth import run_auth
+
+    return run_auth(Settings.from_env(), client_id=args.client_id, client_secret=args.client_secret,
+                    port=args.port, open_browser=not args.no_browser, timeout=args.timeout)
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -16,6 +16,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+# Always fetchall(): DuckDB 2 keeps a partly fetched result open and refuses the next statement.
+
 from strava import schema
 from strava.errors import WarehouseError
 from strava.warehouse.base import UpsertResult
@@ -112,7 +114,7 @@ class DuckDBWarehouse:
         create_views_duckdb(self.conn)
 
     def latest_start_date(self) -> datetime | None:
-        return self._run("read", lambda: self.conn.execute("SELECT max(start_date) FROM activities").fetchone()[0])
+        return self._run("read", lambda: self.conn.execute("SELECT max(start_date) FROM activities").fetchall()[0][0])
 
     def upsert_activities(self, rows: Sequence[dict[str, Any]], batch_key: str) -> UpsertResult:
         if not rows:
@@ -154,7 +156,8 @@ class DuckDBWarehouse:
 
     def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None) -> None:
         current = self._run("read", lambda: self.conn.execute(
-            "SELECT ftp, weight_kg FROM athlete_settings WHERE effective_from = ?", [effective_from]).fetchone())
+            "SELECT ftp, weight_kg FROM athlete_settings WHERE effective_from = ?", [effective_from]).fetchall())
+        current = current[0] if current else None
         ftp = ftp if ftp is not None or current is None else current[0]
         weight_kg = weight_kg if weight_kg is not None or current is None else current[1]
         self._replace_row(schema.ATHLETE_SETTINGS, {

@@ -151,7 +151,7 @@ def test_token_rotated_by_another_run_is_recovered(project, tmp_path):
     settings = Settings.from_env(project.env)
     summary = run_sync(settings, secrets=store)
     assert summary.status == "ok", summary.error
-    assert store.reads == 2
+    assert store.reads >= 2  # the stale read, the re-read (and the read-modify-write of the save)
     assert FileSecretStore(project.secrets).read().refresh_token == project.sim.secrets()["refresh_token"]
 
 
@@ -171,12 +171,12 @@ def test_rate_limited_mid_paging_is_partial_and_resumes(project):
     assert resumed.summary["inserted"] == 600
 
 
-@pytest.mark.sim(activities=500, read_limits=(10, 1000))
+@pytest.mark.sim(activities=3000, read_limits=(10, 1000))
 def test_budget_stops_before_the_read_limit(project):
     result = project.sync(STRAVA_RATE_RESERVE="2")
     assert result.summary["status"] == "partial"
     assert result.summary["error"]["kind"] == "rate_limited"
-    assert 0 < result.summary["fetched"] < 500
+    assert 0 < result.summary["fetched"] < 3000
     assert project.sim.calls == result.summary["api_calls"]
     assert all(status != 429 for status in project.sim.statuses)
     run = project.rows("SELECT read_usage_15min, read_limit_15min FROM sync_runs")
