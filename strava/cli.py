@@ -6,7 +6,6 @@ import argparse
 import json
 import logging
 import sys
-import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -133,7 +132,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from strava.simulator import StravaSimulator
 
     sim = StravaSimulator(args.activities, args.seed, rotate=args.rotate, latency=args.latency_ms / 1000)
-    sim.start(host=args.host, port=args.port)
+    sim.bind(host=args.host, port=args.port)
     if args.secrets_out:
         from strava.secrets.base import Credentials
         from strava.secrets.file import FileSecretStore
@@ -143,8 +142,7 @@ def _simulate(args: argparse.Namespace) -> int:
           f"  export STRAVA_API_URL={sim.api_url} STRAVA_OAUTH_URL={sim.oauth_url}"
           + (f" STRAVA_SECRETS=file:{args.secrets_out}" if args.secrets_out else ""), flush=True)
     try:
-        while True:
-            time.sleep(3600)
+        sim.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:

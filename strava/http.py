@@ -18,7 +18,6 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    stop_before_delay,
     wait_random_exponential,
 )
 
@@ -109,11 +108,12 @@ class StravaHTTP:
             ) from last
 
     def _retrying(self) -> Retrying:
-        # Full-jitter exponential backoff scaled to the total budget, so short budgets retry quickly.
+        # Full-jitter exponential backoff scaled so the waits add up to at most 7/8 of the budget.
+        # The budget bounds the waiting, not the attempts: a read timeout must still be retried.
         budget = self.settings.retry_seconds
         return Retrying(
             retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(MAX_ATTEMPTS) | stop_before_delay(budget),
+            stop=stop_after_attempt(MAX_ATTEMPTS if budget > 0 else 1),  # 0 = no retries
             wait=wait_random_exponential(multiplier=budget / 8, max=budget / 2),
         )
 

@@ -16,12 +16,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-# Always fetchall(): DuckDB 2 keeps a partly fetched result open and refuses the next statement.
-
 from strava import schema
 from strava.errors import WarehouseError
 from strava.warehouse.base import UpsertResult
 
+# Always fetchall(): DuckDB 2 keeps a partly fetched result open and refuses the next statement.
 DUCKDB_TYPES = {
     schema.INT64: "BIGINT", schema.FLOAT64: "DOUBLE", schema.BOOL: "BOOLEAN", schema.STRING: "VARCHAR",
     schema.TIMESTAMP: "TIMESTAMPTZ", schema.DATETIME: "TIMESTAMP", schema.DATE: "DATE", schema.JSON: "JSON",
