@@ -1,0 +1,36 @@
+"""Helpers shared by the Google Cloud adapters (no Google imports here: callers import lazily).
+
+Emulators are reached through an environment variable naming `host:port` or a URL, the convention
+of the Google emulators (BIGQUERY_EMULATOR_HOST, SECRET_MANAGER_EMULATOR_HOST...). When it is set the
+adapters use anonymous credentials and that endpoint; when not, Application Default Credentials.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from strava.errors import ConfigError
+
+
+def emulator_endpoint(variable: str, env: Mapping[str, str] | None = None) -> str | None:
+    """`http://host:port` from `variable` (`host:port` or a URL), None when it is unset or empty."""
+    value = (os.environ if env is None else env).get(variable, "").strip().rstrip("/")
+    if not value:
+        return None
+    if "://" not in value:
+        value = f"http://{value}"
+    if not value.startswith(("http://", "https://")) or value.endswith("://"):
+        raise ConfigError(f"{variable}={value!r} is not host:port or an http(s) URL")
+    return value
+
+
+def client_kwargs(variable: str) -> dict[str, Any]:
+    """Keyword arguments that point a Google client at the emulator named by `variable`, if any."""
+    endpoint = emulator_endpoint(variable)
+    if endpoint is None:
+        return {}
+    from google.auth.credentials import AnonymousCredentials
+
+    return {"credentials": AnonymousCredentials(), "client_options": {"api_endpoint": endpoint}}

@@ -1,0 +1,58 @@
+"""The BigQuery and DuckDB engines store the same contents and report the same counts for the same input."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from strava.schema import ACTIVITIES, DELETED_ACTIVITIES, activity_row
+from strava.warehouse.bigquery import BigQueryWarehouse
+from strava.warehouse.duckdb import DuckDBWarehouse
+
+EXAMPLES = Path("/work/shared/strava/example-athlete-activities.json")
+T0 = datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+
+
+def _items() -> list[dict[str, Any]]:
+    extra = [{"id": 11, "name": "no start", "sport_type": "Run", "upload_id": 2**70},
+             {"id": 12, "name": "é \"quoted\" \\ back", "start_date": "2024-02-29T23:59:59Z",
+              "start_date_local": "2024-03-01T00:59:59Z", "start_latlng": [45.5, -73.25], "distance": 0.1}]
+    return json.loads(EXAMPLES.read_text()) + extra
+
+
+def _normal(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: json.loads(v) if k == "raw" and v is not None else v for k, v in r.items()}
+            for r in sorted(rows, key=lambda r: r["id"])]
+
+
+def _bq_rows(wh: BigQueryWarehouse, table: str, columns: list[str]) -> list[dict[str, Any]]:
+    cols = ", ".join(f"TO_JSON_STRING({c}) AS {c}" if c == "raw" else c for c in columns)
+    return _normal([dict(r) for r in wh.client.query(f"SELECT {cols} FROM `{wh.project}.{wh.dataset}.{table}`")
+                    .result()])
+
+
+def _duck_rows(wh: DuckDBWarehouse, table: str, columns: list[str]) -> list[dict[str, Any]]:
+    cur = wh.conn.execute(f"SELECT {', '.join(columns)} FROM {table}")
+    return _normal([dict(zip(columns, r, strict=True)) for r in cur.fetchall()])
+
+
+def test_same_input_same_tables(bq_dataset: str, tmp_path: Path) -> None:
+    bq, duck = BigQueryWarehouse.from_spec(bq_dataset), DuckDBWarehouse(tmp_path / "w.duckdb")
+    items = _items()
+    first = [activity_row(i, T0)[0] for i in items]
+    second = [activity_row({**i, "kudos_count": 99}, T0.replace(year=2026))[0] for i in items[:2]]
+    second += [activity_row(items[3], T0)[0]]
+    for wh in (bq, duck):
+        wh.setup()
+    results = [[wh.upsert_activities(b, f"parity-{n}") for n, b in enumerate((first, first, second))]
+               for wh in (bq, duck)]
+    assert results[0] == results[1]
+    when = datetime(2025, 6, 1, tzinfo=UTC)
+    assert bq.archive_activities([11, 404], "r", when) == duck.archive_activities([11, 404], "r", when) == 1
+    for table in (ACTIVITIES, DELETED_ACTIVITIES):
+        assert _bq_rows(bq, table.name, table.column_names) == _duck_rows(duck, table.name, table.column_names)
+    assert bq.latest_start_date() == duck.latest_start_date()
+    duck.close()
+    bq.close()
