@@ -7,7 +7,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,9 @@ from strava.gcp import emulator_endpoint
 from strava.schema import activity_row
 from strava.warehouse import UpsertResult, open_warehouse
 from strava.warehouse.bigquery import BigQueryWarehouse
+from tests.paths import EXAMPLE_ACTIVITIES
 
-EXAMPLES = Path("/work/shared/strava/example-athlete-activities.json")
+EXAMPLES = EXAMPLE_ACTIVITIES
 SYNCED = datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from strava.schema import ACTIVITIES, DELETED_ACTIVITIES, activity_row
 from strava.warehouse.bigquery import BigQueryWarehouse
 from strava.warehouse.duckdb import DuckDBWarehouse
+from tests.paths import EXAMPLE_ACTIVITIES
 
-EXAMPLES = Path("/work/shared/strava/example-athlete-activities.json")
+EXAMPLES = EXAMPLE_ACTIVITIES
 T0 = datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
 
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from strava.schema import ACTIVITIES, JSON, NotAnActivity, activity_row
+from tests.paths import EXAMPLE_ACTIVITIES
 
-EXAMPLES = json.loads((Path(__file__).resolve().parents[3] / "shared/strava/example-athlete-activities.json")
-                      .read_text())
+EXAMPLES = json.loads(EXAMPLE_ACTIVITIES.read_text())
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 

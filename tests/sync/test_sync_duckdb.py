@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared/strava/example-athlete-activities.json"
+from tests.paths import EXAMPLE_ACTIVITIES
+
+EXAMPLES = EXAMPLE_ACTIVITIES
 SUMMARY_KEYS = {"status", "mode", "api_calls", "fetched", "inserted", "updated", "deleted", "token_rotated", "error"}
 
 
