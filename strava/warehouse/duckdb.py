@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from strava import schema
+from strava.analytics import create_views_duckdb
 from strava.errors import WarehouseError
 from strava.warehouse.base import UpsertResult
 
@@ -106,10 +107,6 @@ class DuckDBWarehouse:
             for col in table.columns:
                 if col.name not in present:  # the schema grew: add the column (NULL for old rows)
                     self.conn.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {DUCKDB_TYPES[col.type]}')
-        try:  # TODO(lead): plain import once strava.analytics lands
-            from strava.analytics import create_views_duckdb
-        except ImportError:
-            return
         create_views_duckdb(self.conn)
 
     def latest_start_date(self) -> datetime | None:

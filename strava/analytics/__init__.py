@@ -1,0 +1,12 @@
+"""Analytics views over the warehouse tables (DuckDB and BigQuery) and the offline HTML report."""
+
+from strava.analytics.views import (
+    DIALECTS,
+    VIEW_NAMES,
+    EffortFactors,
+    create_views_duckdb,
+    sql_path,
+    view_sql,
+)
+
+__all__ = ["DIALECTS", "VIEW_NAMES", "EffortFactors", "create_views_duckdb", "sql_path", "view_sql"]

@@ -1,0 +1,88 @@
+-- activity_facts: one row per activity with friendly, typed columns (docs/dashboards.md).
+-- Calendar columns come from start_date_local (the athlete's wall clock); weeks start on Monday.
+WITH params AS (
+  -- Flat kilometres one 100 m of climbing is worth (view_sql() can override both):
+  -- on foot 1.0 = ITRA "km-effort" (Minetti et al. 2002: 100 m up costs about what 1 km on the flat does);
+  -- cycling 4.0 = work-equivalent from the Martin et al. (1998) road-cycling power model.
+  SELECT 1.0 AS foot_km_per_100m, 4.0 AS ride_km_per_100m
+),
+ftp_history AS (  -- the FTP in force from effective_from until the next row that sets one
+  SELECT effective_from, ftp, LEAD(effective_from) OVER (ORDER BY effective_from) AS effective_until
+  FROM athlete_settings
+  WHERE ftp IS NOT NULL AND ftp > 0
+),
+base AS (
+  SELECT
+    a.*,
+    -- the UTC date is a fallback for rows without a local time
+    COALESCE(CAST(a.start_date_local AS DATE), CAST(timezone('UTC', a.start_date) AS DATE)) AS local_date,
+    COALESCE(a.sport_type, a.type, 'Unknown') AS sport,
+    COALESCE(a.device_watts, FALSE) AS has_power_meter
+  FROM activities a
+),
+ftp_on_date AS (  -- a range join, kept INNER: BigQuery can refuse outer joins without an equality
+  SELECT b.id, h.ftp
+  FROM base b
+  JOIN ftp_history h
+    ON b.local_date >= h.effective_from AND b.local_date < COALESCE(h.effective_until, DATE '9999-12-31')
+),
+measured AS (
+  SELECT
+    b.*,
+    CAST(CASE
+      WHEN b.sport IN ('Run', 'TrailRun', 'VirtualRun', 'Walk', 'Hike', 'Snowshoe', 'BackcountrySki')
+        THEN p.foot_km_per_100m
+      WHEN b.sport LIKE '%Ride' OR b.sport IN ('Handcycle', 'Velomobile') THEN p.ride_km_per_100m
+      ELSE 0.0
+    END AS DOUBLE) AS flat_km_per_100m,
+    f.ftp AS ftp_w,
+    CASE WHEN b.has_power_meter AND b.weighted_average_watts IS NOT NULL AND f.ftp IS NOT NULL
+      THEN b.weighted_average_watts / f.ftp END AS if_value
+  FROM base b
+  CROSS JOIN params p
+  LEFT JOIN ftp_on_date f ON f.id = b.id
+)
+SELECT
+  id,
+  name,
+  sport AS sport_type,
+  start_date,
+  start_date_local,
+  local_date,
+  CAST(date_trunc('week', local_date) AS DATE) AS week_start,
+  CAST(date_trunc('month', local_date) AS DATE) AS month_start,
+  CAST(date_trunc('quarter', local_date) AS DATE) AS quarter_start,
+  CAST(EXTRACT(YEAR FROM local_date) AS BIGINT) AS year,
+  CAST(EXTRACT(QUARTER FROM local_date) AS BIGINT) AS quarter,
+  CAST(EXTRACT(MONTH FROM local_date) AS BIGINT) AS month,
+  CAST(EXTRACT(DOY FROM local_date) AS BIGINT) AS day_of_year,
+  COALESCE(distance, 0) / 1000.0 AS distance_km,
+  COALESCE(moving_time, 0) AS moving_time_s,
+  COALESCE(moving_time, 0) / 3600.0 AS moving_time_h,
+  elapsed_time / 3600.0 AS elapsed_time_h,
+  COALESCE(total_elevation_gain, 0) AS elevation_m,
+  CASE WHEN moving_time > 0 THEN distance / moving_time * 3.6 END AS avg_speed_kmh,
+  CASE WHEN distance > 0 THEN COALESCE(total_elevation_gain, 0) / (distance / 1000.0) END AS climb_m_per_km,
+  flat_km_per_100m,
+  COALESCE(distance, 0) / 1000.0 + COALESCE(total_elevation_gain, 0) / 100.0 * flat_km_per_100m
+    AS equivalent_flat_km,
+  average_watts AS avg_watts,
+  weighted_average_watts AS weighted_avg_watts,
+  max_watts,
+  has_power_meter AS device_watts,
+  CASE WHEN average_watts IS NULL THEN NULL WHEN has_power_meter THEN 'device' ELSE 'estimated' END
+    AS power_source,
+  COALESCE(kilojoules, average_watts * moving_time / 1000.0) AS work_kj,
+  average_heartrate AS avg_heartrate,
+  max_heartrate,
+  ftp_w AS ftp,
+  if_value AS intensity_factor,
+  moving_time * weighted_average_watts * if_value / (ftp_w * 3600.0) * 100.0 AS tss,
+  start_lat,
+  start_lng,
+  CASE WHEN start_lat IS NOT NULL AND start_lng IS NOT NULL
+    THEN CAST(start_lat AS VARCHAR) || ',' || CAST(start_lng AS VARCHAR) END AS start_latlng,
+  COALESCE(trainer, FALSE) AS trainer,
+  COALESCE(commute, FALSE) AS commute,
+  gear_id
+FROM measured

@@ -1,0 +1,36 @@
+-- training_load: one row per day from the first day with a TSS to today (UTC): TSS, CTL, ATL, TSB.
+-- CTL_t = CTL_{t-1} + (TSS_t - CTL_{t-1}) / 42 with CTL = 0 before the first day has the closed form
+-- CTL_t = sum over days i <= t of TSS_i / 42 * (41/42)^(t - i); ATL likewise with 7. Days more than
+-- 1500 days back weigh below 1e-15 and are left out of the sum. No FTP set -> no TSS -> no rows.
+WITH daily AS (
+  SELECT local_date AS day, SUM(tss) AS tss
+  FROM activity_facts
+  WHERE tss IS NOT NULL
+  GROUP BY local_date
+),
+bounds AS (
+  SELECT MIN(day) AS first_day, GREATEST(MAX(day), CAST(timezone('UTC', now()) AS DATE)) AS last_day
+  FROM daily
+),
+days AS (
+  SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS day
+  FROM bounds
+),
+load AS (
+  SELECT
+    d.day,
+    SUM(s.tss * POW(41.0 / 42.0, d.day - s.day)) / 42.0 AS ctl,
+    SUM(s.tss * POW(6.0 / 7.0, d.day - s.day)) / 7.0 AS atl
+  FROM days d
+  JOIN daily s ON s.day BETWEEN d.day - 1500 AND d.day
+  GROUP BY d.day
+)
+SELECT
+  d.day,
+  COALESCE(t.tss, 0) AS tss,
+  COALESCE(l.ctl, 0) AS ctl,
+  COALESCE(l.atl, 0) AS atl,
+  COALESCE(l.ctl, 0) - COALESCE(l.atl, 0) AS tsb
+FROM days d
+LEFT JOIN daily t ON t.day = d.day
+LEFT JOIN load l ON l.day = d.day

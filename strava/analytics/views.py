@@ -1,0 +1,80 @@
+"""The analytics views, one SQL file per view and dialect, created in dependency order.
+
+DuckDB files name tables plainly; BigQuery files name them `${project}.${dataset}.<table>` so that
+Terraform's templatefile() and `view_sql()` fill in the same text. The effort factors live as literals
+in a `params` CTE of activity_facts: Terraform deploys the defaults, `view_sql()` can override them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SQL_DIR = Path(__file__).parent / "sql"
+DIALECTS = ("duckdb", "bigquery")
+VIEW_NAMES = ("activity_facts", "weekly_summary", "quarterly_summary", "training_load")  # dependency order
+
+_PROJECT = re.compile(r"^[a-z]([a-z0-9.:-]*[a-z0-9])?$")  # includes domain-scoped "example.com:proj"
+_DATASET = re.compile(r"^\w{1,1024}$")
+
+
+@dataclass(frozen=True)
+class EffortFactors:
+    """Flat kilometres that 100 m of climbing is worth, by kind of sport (docs/dashboards.md).
+
+    foot: 1.0, the ITRA "km-effort" (km + D+/100), matching Minetti et al. 2002 (J Appl Physiol 93:1039):
+      running 100 m up costs about the energy of 1 km on the flat. Naismith's rule gives 0.79 (Scarf 2007).
+    ride: 4.0, work-equivalent from the Martin et al. 1998 road-cycling power model: lifting 85 kg by
+      100 m takes 83 kJ, riding 1 km on the flat at 27 km/h ~15 kJ (CdA 0.32 m2, Crr 0.005), less about
+      a quarter won back coasting the descent.
+    """
+
+    foot_km_per_100m: float = 1.0
+    ride_km_per_100m: float = 4.0
+
+
+def sql_path(dialect: str, name: str) -> Path:
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
+    if name not in VIEW_NAMES:
+        raise ValueError(f"unknown view {name!r}; expected one of {', '.join(VIEW_NAMES)}")
+    return SQL_DIR / dialect / f"{name}.sql"
+
+
+def _set_param(sql: str, param: str, value: float) -> str:
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{param} must be a finite number >= 0, got {value!r}")
+    new, count = re.subn(rf"\b\d+(?:\.\d+)? AS {param}\b", f"{float(value)!r} AS {param}", sql)
+    if count != 1:
+        raise AssertionError(f"expected one default for {param} in activity_facts.sql, found {count}")
+    return new
+
+
+def view_sql(dialect: str, name: str, *, project: str = "", dataset: str = "",
+             effort: EffortFactors | None = None) -> str:
+    """The SELECT behind view `name` in `dialect` ("duckdb" or "bigquery").
+
+    BigQuery needs `project` and `dataset`, which replace `${project}` and `${dataset}`.
+    """
+    sql = sql_path(dialect, name).read_text(encoding="utf-8")
+    if dialect == "bigquery":
+        if not _PROJECT.match(project) or not _DATASET.match(dataset):
+            raise ValueError(f"bigquery views need a valid project and dataset, got {project!r}, {dataset!r}")
+        sql = sql.replace("${project}", project).replace("${dataset}", dataset)
+    if effort is not None and name == "activity_facts":
+        sql = _set_param(sql, "foot_km_per_100m", effort.foot_km_per_100m)
+        sql = _set_param(sql, "ride_km_per_100m", effort.ride_km_per_100m)
+    return sql
+
+
+def create_views_duckdb(conn: Any, effort: EffortFactors | None = None, *, temporary: bool = False) -> None:
+    """CREATE OR REPLACE every view, in dependency order, on a DuckDB connection.
+
+    `temporary` makes session-only views, which also work on a file opened read-only.
+    """
+    kind = "TEMP VIEW" if temporary else "VIEW"
+    for name in VIEW_NAMES:
+        conn.execute(f'CREATE OR REPLACE {kind} "{name}" AS\n{view_sql("duckdb", name, effort=effort)}')

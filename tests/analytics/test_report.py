@@ -1,0 +1,118 @@
+"""The offline HTML report: every chart present, nothing fetched from the network, bounded size."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from strava import schema
+from strava.report import FTP_HINT, decode_polyline, write_report
+from strava.schema import activity_row
+from strava.warehouse.duckdb import DuckDBWarehouse, create_table_sql
+from tests.analytics import synthetic
+from tests.analytics.conftest import golden_rows
+
+SECTIONS = ("summary", "routes", "weekly-distance", "watts", "quarterly", "running-totals", "flat-km",
+            "training-load")
+EXTERNAL = re.compile(r"""\b(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//"""
+                      r"""|url\(\s*["']?\s*(?:https?:)?//|@import|<script|<link|<iframe""", re.I)
+
+
+def _section(page: str, id_: str) -> str:
+    match = re.search(rf'<section id="{id_}">(.*?)</section>', page, re.S)
+    assert match, f"section {id_} missing"
+    return match.group(1)
+
+
+def _assert_offline(page: str) -> None:
+    assert not EXTERNAL.findall(page)
+
+
+@pytest.mark.parametrize("bad", ['<img src="https://x.org/a.png">', "<a href='//cdn.x/y'>", "<script>",
+                                 "background: url( http://x/y)", '<link rel="stylesheet">'])
+def test_the_offline_check_catches_fetches(bad: str) -> None:
+    with pytest.raises(AssertionError):
+        _assert_offline(f"<p>{bad}</p>")
+
+
+def test_full_report(duck_golden: DuckDBWarehouse, tmp_path: Path) -> None:
+    out = write_report(duck_golden.conn, tmp_path / "nested" / "report.html")
+    page = out.read_text(encoding="utf-8")
+    for id_ in SECTIONS:
+        body = _section(page, id_)
+        assert "<svg" in body or "<img" in body or id_ == "summary", id_
+    assert "Weekly distance" in page and "Training load" in page and "Cumulative distance" in page
+    assert 'src="data:image/png;base64,' in _section(page, "routes")
+    assert "Activities" in _section(page, "summary") and "260 W since 2025-03-15" in page
+    assert "4 km per 100 m for Ride, VirtualRide" in _section(page, "flat-km")
+    _assert_offline(page)
+    assert out.stat().st_size < 1_000_000
+    assert not list(out.parent.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("tables", [True, False])
+def test_empty_database(tmp_path: Path, tables: bool) -> None:
+    conn = duckdb.connect(str(tmp_path / "empty.duckdb"))
+    if tables:
+        DuckDBWarehouse(tmp_path / "tables.duckdb").setup()  # sanity: setup works on an empty file
+        for table in schema.TABLES:
+            conn.execute(create_table_sql(table))
+    page = write_report(conn, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "No activities yet" in page and "python -m strava sync" in page
+    assert "<svg" not in page
+    _assert_offline(page)
+
+
+def test_read_only_old_file_without_ftp(tmp_path: Path) -> None:
+    """A file from before the views existed, opened read-only, and no FTP set: charts plus the FTP hint."""
+    path = tmp_path / "old.duckdb"
+    conn = duckdb.connect(str(path))
+    for table in schema.TABLES:
+        conn.execute(create_table_sql(table))
+    conn.close()
+    warehouse = DuckDBWarehouse(path)  # no setup(): tables only, as an older version left them
+    warehouse.upsert_activities(golden_rows(), "golden")
+    warehouse.close()
+    read_only = duckdb.connect(str(path), read_only=True)
+    page = write_report(read_only, tmp_path / "r.html").read_text(encoding="utf-8")
+    read_only.close()
+    assert "<svg" in _section(page, "weekly-distance") and "<svg" in _section(page, "watts")
+    load = _section(page, "training-load")
+    assert FTP_HINT in load and "<svg" not in load
+    assert "FTP</span><b>not set" in page
+
+
+def test_ten_thousand_activities_stay_small(tmp_path: Path) -> None:
+    warehouse = DuckDBWarehouse(tmp_path / "big.duckdb")
+    warehouse.setup()
+    now = datetime.now(UTC)
+    items = synthetic.activities(10_000, years=10, route_points=30)
+    warehouse.upsert_activities([activity_row(a, now)[0] for a in items], "big")
+    warehouse.set_athlete_settings(date(2000, 1, 1), 250.0, None)
+    out = write_report(warehouse.conn, tmp_path / "r.html")
+    warehouse.close()
+    assert out.stat().st_size < 3_000_000
+    assert "<svg" in _section(out.read_text(encoding="utf-8"), "training-load")
+
+
+def test_decode_polyline_reference_example() -> None:
+    # the worked example from Google's "Encoded Polyline Algorithm Format" page
+    assert decode_polyline("_p~iF~ps|U_ulLnnqC_mqNvxq`@") == [(38.5, -120.2), (40.7, -120.95), (43.252, -126.453)]
+    assert decode_polyline("_p~iF~ps|U_ulL") == [(38.5, -120.2)]  # truncated: keep what is whole
+    assert decode_polyline("") == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(-9_000_000, 9_000_000), st.integers(-18_000_000, 18_000_000)), max_size=30))
+def test_decode_polyline_inverts_the_encoder(points: list[tuple[int, int]]) -> None:
+    coords = [(lat / 1e5, lng / 1e5) for lat, lng in points]
+    decoded = decode_polyline(synthetic.encode_polyline(coords))
+    assert len(decoded) == len(coords)
+    for got, want in zip(decoded, coords, strict=True):
+        assert got == pytest.approx(want, abs=1e-9)
