@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import date
 from pathlib import Path
 
 from strava.secrets.base import Credentials
@@ -15,6 +16,8 @@ from strava.settings import Settings
 from strava.simulator import StravaSimulator
 from strava.sync import run_sync
 from strava.warehouse.duckdb import DuckDBWarehouse
+
+DEMO_FTP, DEMO_WEIGHT_KG = 230.0, 72.0
 
 
 def run_demo(folder: Path, activities: int = 400, seed: int = 7) -> int:
@@ -31,6 +34,7 @@ def run_demo(folder: Path, activities: int = 400, seed: int = 7) -> int:
             if summary.status == "failed":
                 return 1
             _print_totals(warehouse)
+            _demo_athlete_settings(warehouse)
             from strava.report import write_report
 
             write_report(warehouse.conn, report_path)
@@ -40,6 +44,12 @@ def run_demo(folder: Path, activities: int = 400, seed: int = 7) -> int:
           f"Query it:         .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}')"
           ".sql('from weekly_summary limit 5'))\"")
     return 0
+
+
+def _demo_athlete_settings(warehouse: DuckDBWarehouse) -> None:
+    """The demo athlete gets an FTP so the training-load chart has something to show."""
+    if not warehouse.conn.execute("SELECT count(*) FROM athlete_settings").fetchall()[0][0]:
+        warehouse.set_athlete_settings(date(2000, 1, 1), ftp=DEMO_FTP, weight_kg=DEMO_WEIGHT_KG)
 
 
 def _print_totals(warehouse: DuckDBWarehouse) -> None:
