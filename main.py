@@ -8,6 +8,7 @@ first request and reused by warm instances.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -16,22 +17,35 @@ from strava.logs import log_context, setup_logging
 from strava.settings import Settings
 from strava.trigger import MAX_BODY_BYTES, Rejection, parse_trigger
 
+setup_logging(json_lines=True, stream=sys.stdout)  # one JSON object per line: what Cloud Logging parses
+log = logging.getLogger("strava.main")
 _lock = threading.Lock()  # one sync at a time per instance (Cloud Run concurrency is 1 anyway)
 _clients: dict[str, object] = {}  # warehouse / secret store by spec, kept while the instance is warm
 _REUSABLE = ("bigquery:", "secretmanager:")  # embedded files are reopened per request, not held
 
 
 def run(request):
-    setup_logging(json_lines=True, stream=sys.stdout)
     body = request.stream.read(MAX_BODY_BYTES + 1) if request.method == "POST" else b""
     options = parse_trigger(request.method, body)
-    if isinstance(options, Rejection):
-        return _json({"status": "rejected", "error": {"kind": "bad_request", "message": options.message}},
-                     options.status, dict(options.headers))
-    with log_context(**_trace_fields(request.headers.get("X-Cloud-Trace-Context", ""))), _lock:
-        summary = _sync(options.full, options.allow_mass_delete)
-    code = 200 if summary.status in ("ok", "partial") else 503 if summary.error["kind"] == "strava_unavailable" else 500
-    return _json(summary.to_dict(), code)
+    with log_context(**_trace_fields(request.headers.get("X-Cloud-Trace-Context", ""))):
+        if isinstance(options, Rejection):
+            log.warning("request rejected (%s): %s", options.status, options.message)
+            return _json({"status": "rejected", "error": {"kind": options.kind, "message": options.message}},
+                         options.status, dict(options.headers))
+        try:
+            with _lock:
+                summary = _sync(options.full, options.allow_mass_delete)
+        except Exception as exc:  # noqa: BLE001 - a bug still answers JSON (and logs one JSON line)
+            log.exception("sync crashed: %s", type(exc).__name__)
+            return _json({"status": "failed", "error": {"kind": "internal", "message": type(exc).__name__}}, 500)
+    return _json(summary.to_dict(), _http_status(summary))
+
+
+def _http_status(summary) -> int:
+    """200 when the data is safe (Scheduler must not retry); 5xx so Scheduler's retry policy applies."""
+    if summary.status in ("ok", "partial"):
+        return 200
+    return 503 if summary.error["kind"] == "strava_unavailable" else 500
 
 
 def _sync(full: bool, allow_mass_delete: bool):
@@ -42,8 +56,8 @@ def _sync(full: bool, allow_mass_delete: bool):
 
     try:
         settings = Settings.from_env()
+        secrets = _client(settings.secrets, open_secret_store)  # first: if it fails, no warehouse is held open
         warehouse = _client(settings.warehouse, open_warehouse)
-        secrets = _client(settings.secrets, open_secret_store)
     except SyncError as exc:
         summary = RunSummary(mode="full" if full else "incremental")
         summary.fail(exc)

@@ -8,7 +8,7 @@ adapters use anonymous credentials and that endpoint; when not, Application Defa
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from strava.errors import ConfigError
@@ -24,6 +24,19 @@ def emulator_endpoint(variable: str, env: Mapping[str, str] | None = None) -> st
     if not value.startswith(("http://", "https://")) or value.endswith("://"):
         raise ConfigError(f"{variable}={value!r} is not host:port or an http(s) URL")
     return value
+
+
+def make_client(factory: Callable[..., Any], service: str, variable: str, **kwargs: Any) -> Any:
+    """Create a Google client (pointed at the emulator named by `variable` when it is set), turning
+    missing credentials into an actionable ConfigError instead of a stack trace."""
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        return factory(**kwargs, **client_kwargs(variable))
+    except DefaultCredentialsError:
+        raise ConfigError(
+            f"no Google credentials for {service}: in Cloud Functions give the function its service account "
+            "(terraform/); on a laptop run `gcloud auth application-default login`") from None
 
 
 def client_kwargs(variable: str) -> dict[str, Any]:

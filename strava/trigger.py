@@ -21,6 +21,10 @@ class Rejection:
     message: str
     headers: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def kind(self) -> str:
+        return {405: "method_not_allowed", 413: "body_too_large"}.get(self.status, "bad_request")
+
 
 def parse_trigger(method: str, body: bytes) -> TriggerOptions | Rejection:
     """`POST` with an empty body or a JSON object of known boolean options; anything else is rejected."""
@@ -32,7 +36,7 @@ def parse_trigger(method: str, body: bytes) -> TriggerOptions | Rejection:
         return TriggerOptions()
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError; deep nesting recurses
         return Rejection(400, f"body is not valid JSON: {exc}"[:300])
     if not isinstance(payload, dict):
         return Rejection(400, f"body must be a JSON object, got {type(payload).__name__}")

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from strava.errors import ConfigError
-from strava.gcp import client_kwargs, emulator_endpoint
+from strava.gcp import emulator_endpoint, make_client
 from strava.secrets.base import Credentials
 
 if TYPE_CHECKING:
@@ -53,8 +53,8 @@ class SecretManagerStore:
         self._emulated = emulator_endpoint(EMULATOR_ENV) is not None
         self._retry = retries.Retry(predicate=retries.if_transient_error, initial=0.2, maximum=2.0,
                                     timeout=retry_seconds)
-        self.client = client or secretmanager.SecretManagerServiceClient(
-            transport="rest", **client_kwargs(EMULATOR_ENV))
+        self.client = client or make_client(secretmanager.SecretManagerServiceClient, "Secret Manager",
+                                            EMULATOR_ENV, transport="rest")
 
     @classmethod
     def from_spec(cls, spec: str, **kwargs: Any) -> SecretManagerStore:

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from strava import schema
 from strava.errors import ConfigError, WarehouseError
-from strava.gcp import client_kwargs, emulator_endpoint
+from strava.gcp import emulator_endpoint, make_client
 from strava.warehouse.base import UpsertResult
 from strava.warehouse.bigquery_schema import schema_fields
 
@@ -125,7 +125,7 @@ class BigQueryWarehouse:
         self.job_timeout = job_timeout
         self._retry = bigquery.DEFAULT_RETRY.with_timeout(RETRY_SECONDS)
         self._job_retry = DEFAULT_JOB_RETRY.with_timeout(job_timeout)
-        self.client = client or bigquery.Client(project=project, **client_kwargs(EMULATOR_ENV))
+        self.client = client or make_client(bigquery.Client, "BigQuery", EMULATOR_ENV, project=project)
 
     @classmethod
     def from_spec(cls, spec: str, **kwargs: Any) -> BigQueryWarehouse:
