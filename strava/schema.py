@@ -10,6 +10,7 @@ This module imports nothing else from the package: it is the bottom of the depen
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -180,26 +181,23 @@ TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS)
 
 # --- activity JSON -> typed row -------------------------------------------------------------
 
-def _to_int(v: Any) -> int | None:
-    if type(v) is int and -(2**63) <= v < 2**63:  # the common case, first
+INT64_RANGE = range(-(2**63), 2**63)
+
+
+def _to_int(v: Any) -> int:
+    if type(v) is float and v.is_integer():  # JSON writes some integers as 12.0
+        v = int(v)
+    if type(v) is int and v in INT64_RANGE:  # bool is not accepted: type() is exact
         return v
-    if isinstance(v, bool):
-        raise TypeError
-    if isinstance(v, int):
-        if not -(2**63) <= v < 2**63:
-            raise TypeError
-        return v
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
     raise TypeError
 
 
 def _to_float(v: Any) -> float:
-    if type(v) is float:
+    if type(v) is int:
+        v = float(v)  # OverflowError beyond float range: reported like a type change
+    if type(v) is float and math.isfinite(v):  # NaN/Infinity are not JSON and not storable everywhere
         return v
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise TypeError
-    return float(v)
+    raise TypeError
 
 
 def _to_bool(v: Any) -> bool:
@@ -209,11 +207,41 @@ def _to_bool(v: Any) -> bool:
 
 
 def _to_str(v: Any) -> str:
-    if type(v) is str or isinstance(v, str):
-        return v
-    if isinstance(v, int) and not isinstance(v, bool):  # e.g. upload_id beyond INT64
+    if type(v) is str:
+        if v.isascii() or _is_utf8(v):
+            return v
+        return v.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate escape becomes "?"
+    if type(v) is int:  # e.g. upload_id beyond INT64
         return str(v)
     raise TypeError
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def raw_json(item: Any) -> str:
+    """The activity as JSON text; odd values `json.loads` accepts but JSON storage refuses (lone
+    surrogates, NaN, Infinity) are escaped or nulled so the row still loads."""
+    try:
+        text = json.dumps(item, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return text if text.isascii() or _is_utf8(text) else json.dumps(item, separators=(",", ":"))
+    except ValueError:
+        return raw_json(_finite(item))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _parse_time(v: Any) -> datetime:
@@ -286,6 +314,6 @@ def activity_row(item: Any, synced_at: datetime) -> tuple[dict[str, Any], list[s
             row[name] = None
             problems.append(f"activity {activity_id}: {name} has unexpected value {value!r:.40}")
     row["id"] = activity_id
-    row["raw"] = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+    row["raw"] = raw_json(item)
     row["synced_at"] = synced_at
     return row, problems

@@ -45,6 +45,19 @@ def test_a_changed_type_gives_null_and_a_problem_not_a_crash():
     assert len(problems) == 3 and any("distance" in p for p in problems)
 
 
+def test_values_json_storage_refuses_still_give_a_row():
+    """json.loads accepts NaN, Infinity and lone surrogate escapes; DuckDB/BigQuery JSON does not."""
+    item = json.loads('{"id": 9, "name": "bad \\ud83d emoji", "distance": NaN, "max_speed": Infinity, '
+                      '"moving_time": 1e30, "athlete": {"id": 123.0}}')
+    row, problems = activity_row(item, NOW)
+    assert row["name"] == "bad ? emoji" and row["athlete_id"] == 123
+    assert row["distance"] is None and row["max_speed"] is None and row["moving_time"] is None
+    assert len(problems) == 3
+    raw = json.loads(row["raw"])
+    assert raw["name"] == "bad \ud83d emoji" and raw["distance"] is None
+    row["raw"].encode("utf-8")  # storable text
+
+
 @pytest.mark.parametrize("item", [None, [], "x", {"name": "no id"}, {"id": "12"}, {"id": 1.5}, {"id": 2**70}])
 def test_items_without_a_usable_id_are_refused(item):
     with pytest.raises(NotAnActivity):
@@ -52,7 +65,8 @@ def test_items_without_a_usable_id_are_refused(item):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=200),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=200),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
     max_leaves=10)
 
