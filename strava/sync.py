@@ -108,7 +108,10 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
     batch: list[dict[str, Any]] = []
     try:
         for page in client.iter_activity_pages(access_token, after=after):
-            batch.extend(_rows(page, summary, seen))
+            rows = _rows(page, summary)
+            if summary.mode == "full":  # only a full listing needs every id (held for the reconciliation)
+                seen.update(row["id"] for row in rows)
+            batch.extend(rows)
             if progress:
                 progress(len(page))
             if len(batch) >= BATCH_ROWS:
@@ -157,7 +160,7 @@ def _after_epoch(warehouse: Warehouse, lookback_days: int) -> int:
     return max(0, int((newest - timedelta(days=lookback_days)).timestamp()))
 
 
-def _rows(page: Iterable[Any], summary: RunSummary, seen: set[int]) -> list[dict[str, Any]]:
+def _rows(page: Iterable[Any], summary: RunSummary) -> list[dict[str, Any]]:
     now = datetime.now(UTC)
     rows = []
     for item in page:
@@ -170,7 +173,6 @@ def _rows(page: Iterable[Any], summary: RunSummary, seen: set[int]) -> list[dict
             continue
         for problem in problems:
             _warn(summary, f"stored with a NULL column: {problem} (raw JSON kept)")
-        seen.add(row["id"])
         rows.append(row)
     return rows
 
