@@ -29,8 +29,8 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
-            api_url=env.get("STRAVA_API_URL", cls.api_url).rstrip("/"),
-            oauth_url=env.get("STRAVA_OAUTH_URL", cls.oauth_url).rstrip("/"),
+            api_url=_url(env, "STRAVA_API_URL", cls.api_url),
+            oauth_url=_url(env, "STRAVA_OAUTH_URL", cls.oauth_url),
             secrets=env.get("STRAVA_SECRETS", cls.secrets),
             warehouse=env.get("STRAVA_WAREHOUSE", cls.warehouse),
             lookback_days=_number(env, "STRAVA_LOOKBACK_DAYS", cls.lookback_days, int),
@@ -39,6 +39,13 @@ class Settings:
             read_timeout=_number(env, "STRAVA_READ_TIMEOUT", cls.read_timeout, float),
             retry_seconds=_number(env, "STRAVA_RETRY_SECONDS", cls.retry_seconds, float),
         )
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    url = (env.get(name) or default).strip().rstrip("/")
+    if not url.startswith(("https://", "http://")) or url.endswith("//"):
+        raise ConfigError(f"{name}={url!r} is not an http(s) URL")
+    return url
 
 
 def _number(env: Mapping[str, str], name: str, default, kind):

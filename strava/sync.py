@@ -89,6 +89,9 @@ def run_sync(settings: Settings, *, full: bool = False, allow_mass_delete: bool 
             summary.fail(exc, status="partial")
         except SyncError as exc:
             summary.fail(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug: still one summary, one sync_runs row, a traceback logged
+            log.exception("unexpected error")
+            summary.status, summary.error = "failed", {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}
         finally:
             summary.api_calls = client.api_calls
             _record(warehouse, summary, client)

@@ -253,6 +253,8 @@ def test_bad_configuration_is_a_config_error(project):
     assert result.code != 0
     assert result.summary["error"]["kind"] == "config"
     assert "STRAVA_LOOKBACK_DAYS" in result.summary["error"]["message"]
+    bad_url = project.sync(STRAVA_API_URL="www.strava.com/api/v3")
+    assert bad_url.summary["error"]["kind"] == "config" and "STRAVA_API_URL" in bad_url.summary["error"]["message"]
     missing = project.sync(STRAVA_SECRETS=f"file:{project.secrets}.missing")
     assert missing.summary["error"]["kind"] == "config"
     assert "python -m strava auth" in missing.summary["error"]["message"]
