@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -216,6 +217,9 @@ def _to_str(v: Any) -> str:
     raise TypeError
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _is_utf8(text: str) -> bool:
     try:
         text.encode("utf-8")
@@ -225,13 +229,13 @@ def _is_utf8(text: str) -> bool:
 
 
 def raw_json(item: Any) -> str:
-    """The activity as JSON text; odd values `json.loads` accepts but JSON storage refuses (lone
-    surrogates, NaN, Infinity) are escaped or nulled so the row still loads."""
+    """The activity as JSON text. Values `json.loads` accepts but JSON storage refuses are mended so
+    the row still loads: NaN/Infinity become null, a lone surrogate escape becomes U+FFFD."""
     try:
         text = json.dumps(item, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        return text if text.isascii() or _is_utf8(text) else json.dumps(item, separators=(",", ":"))
     except ValueError:
         return raw_json(_finite(item))
+    return text if text.isascii() or _is_utf8(text) else _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def _finite(value: Any) -> Any:

@@ -11,6 +11,7 @@ and a stop keeps everything fetched so far.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -23,7 +24,7 @@ from strava.client import StravaClient
 from strava.errors import ConfigError, MassDeleteRefused, RateLimited, RefreshTokenInvalid, SyncError, WarehouseError
 from strava.logs import event, log_context
 from strava.schema import NotAnActivity, activity_row
-from strava.secrets import SecretStore, open_secret_store
+from strava.secrets import Credentials, SecretStore, open_secret_store
 from strava.settings import Settings
 from strava.warehouse import Warehouse, open_warehouse
 
@@ -31,6 +32,7 @@ log = logging.getLogger("strava.sync")
 
 BATCH_ROWS = 2000  # rows per warehouse transaction (10 full pages): per-batch overhead vs memory
 MAX_LOGGED_PROBLEMS = 20
+ROTATION_SAVE_WAIT = 5.0  # seconds: longer than any store takes to save a token
 
 
 @dataclass
@@ -131,10 +133,10 @@ def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary)
     try:
         grant = client.refresh_access_token(creds.client_id, creds.client_secret, creds.refresh_token)
     except RefreshTokenInvalid:
-        latest = store.read()  # another run may have rotated it since we read it
-        if latest.refresh_token == creds.refresh_token:
+        latest = _newer_stored_token(store, creds.refresh_token)
+        if latest is None:
             raise
-        log.info("stored refresh token changed during the run (rotated by another run): retrying with it")
+        log.info("another run rotated the refresh token meanwhile: continuing with the one it saved")
         creds = latest
         grant = client.refresh_access_token(creds.client_id, creds.client_secret, creds.refresh_token)
     if grant.refresh_token and grant.refresh_token != creds.refresh_token:
@@ -142,6 +144,19 @@ def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary)
         summary.token_rotated = True
         event(log, logging.INFO, "refresh token rotated and saved", store=store.description)
     return grant.access_token
+
+
+def _newer_stored_token(store: SecretStore, refused: str) -> Credentials | None:
+    """A refused refresh token may have just been rotated by a concurrent run that has not saved the
+    new one yet (Strava answers it first): watch the store briefly before calling the token dead."""
+    deadline = time.monotonic() + ROTATION_SAVE_WAIT
+    while True:
+        latest = store.read()
+        if latest.refresh_token != refused:
+            return latest
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.25)
 
 
 def _save_rotated_token(store: SecretStore, token: str) -> None:

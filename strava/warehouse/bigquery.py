@@ -313,9 +313,14 @@ class BigQueryWarehouse:
             view.view_query, view.labels = sql, {**view.labels, VIEW_LABEL: digest}
             self.client.update_table(view, ["view_query", "labels"], timeout=CALL_TIMEOUT, retry=self._retry)
         else:
+            from google.api_core.exceptions import Conflict
+
             view = self._bq.Table(self._ref(name))
             view.view_query, view.view_use_legacy_sql, view.labels = sql, False, {VIEW_LABEL: digest}
-            self.client.create_table(view, timeout=CALL_TIMEOUT, retry=self._retry)
+            try:
+                self.client.create_table(view, timeout=CALL_TIMEOUT, retry=self._retry)
+            except Conflict:  # a concurrent first run created it between our listing and now
+                return self._ensure_view(name, sql, exists=True)
         log.info("created or replaced BigQuery view %s", self._ref(name))
 
     # --- reads -----------------------------------------------------------------------------------------
