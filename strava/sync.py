@@ -30,7 +30,7 @@ from strava.warehouse import Warehouse, open_warehouse
 
 log = logging.getLogger("strava.sync")
 
-BATCH_ROWS = 2000  # rows per warehouse transaction (10 full pages): per-batch overhead vs memory
+BATCH_ROWS = 1000  # rows per warehouse transaction (5 full pages): Python memory stays bounded by it
 MAX_LOGGED_PROBLEMS = 20
 ROTATION_SAVE_WAIT = 5.0  # seconds: longer than any store takes to save a token
 
