@@ -24,10 +24,11 @@ rm -f "$DIR/strava.duckdb" "$DIR/strava.duckdb.wal"
 SIM_PID=""
 FN_PID=""
 cleanup() {
-    # Only the two processes this script started, by their ids.
-    for pid in $FN_PID $SIM_PID; do
-        kill "$pid" 2>/dev/null || true
-    done
+    # Only the two processes this script started, by their ids. INT is gunicorn's quick shutdown (TERM
+    # waits for open keep-alive connections); the simulator, started in the background of a script,
+    # ignores INT, so it gets TERM.
+    [[ -z "$FN_PID" ]] || kill -INT "$FN_PID" 2>/dev/null || true
+    [[ -z "$SIM_PID" ]] || kill "$SIM_PID" 2>/dev/null || true
     for pid in $FN_PID $SIM_PID; do
         wait "$pid" 2>/dev/null || true
     done
