@@ -117,6 +117,18 @@ def function_runs(bench: Bench, sim: Simulator, db: Path, runs: int = 3) -> dict
             "first_sync_s_min": min(s["first_sync_s"] for s in samples), "latency_ms": sim.latency * 1000}
 
 
+def function_into_bigquery(bench: Bench, sim: Simulator, bq: BigQueryEmulator) -> dict[str, Any]:
+    """The production path end to end: a POST to the real function server, syncing into bqemulator."""
+    env = {"STRAVA_API_URL": sim.api_url, "STRAVA_OAUTH_URL": sim.oauth_url,
+           "STRAVA_SECRETS": f"file:{bench.secrets(sim)}", "BIGQUERY_EMULATOR_HOST": bq.url,
+           "STRAVA_WAREHOUSE": f"bigquery:test.f{uuid.uuid4().hex[:10]}"}
+    before = sim.calls()
+    out = function_cold_start(env, bench.work, post=True)
+    if out["first_sync_status"] != "ok":
+        raise RuntimeError(f"the function's sync did not succeed: {out}")
+    return {**out, "n": sim.activities, "sim_calls": sim.calls() - before, "latency_ms": sim.latency * 1000}
+
+
 def run_medium(bench: Bench, bq: BigQueryEmulator) -> None:
     """10,000 activities: initial syncs, BigQuery speed and profile, steady state, the full-reload baseline."""
     n = bench.sizes["medium"]
@@ -132,6 +144,8 @@ def run_medium(bench: Bench, bq: BigQueryEmulator) -> None:
         bench.progress(f"initial sync, {n} activities -> bqemulator, no latency (+ profile)")
         out = bench.sync(sim, f"bigquery:test.b{uuid.uuid4().hex[:10]}", bq_env)
         bench.results["initial"].append(_initial_row("bigquery", n, 0.0, out))
+        bench.progress(f"initial sync through the function (functions-framework, POST {{}}), {n} -> bqemulator")
+        bench.results["function_bigquery"] = function_into_bigquery(bench, sim, bq)
         profile = bench.work / "profile-bigquery.txt"
         bench.sync(sim, f"bigquery:test.b{uuid.uuid4().hex[:10]}", bq_env, profile=str(profile))
         bench.results["profiles"]["bigquery_initial"] = profile.read_text()

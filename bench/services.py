@@ -203,10 +203,13 @@ def function_cold_start(env: dict[str, str], folder: Path, post: bool) -> dict[s
     try:
         result = {"ready_s": _first_answer(proc, f"{url}/robots.txt") - started}
         if post:
-            answer = _http("POST", url, {}, timeout=120)
+            posted = time.perf_counter()
+            answer = _http("POST", url, {}, timeout=300)
             result["first_sync_s"] = time.perf_counter() - started
+            result["post_s"] = time.perf_counter() - posted  # the request alone, server already up
             result["first_sync_status"] = answer.get("status")
             result["first_sync_api_calls"] = answer.get("api_calls")
+            result["first_sync_inserted"] = answer.get("inserted")
         return result
     finally:
         _stop(proc)
