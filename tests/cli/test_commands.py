@@ -1,0 +1,82 @@
+"""The CLI's local commands as a user runs them: demo, settings, report, simulate, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+
+import duckdb
+import requests
+
+from tests.paths import ROOT
+
+
+def cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "strava", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout)
+
+
+def test_demo_syncs_reports_and_says_where(tmp_path):
+    result = cli("demo", "--activities", "120", "--seed", "3", "--dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert f"DuckDB warehouse: {tmp_path / 'strava.duckdb'}" in result.stdout
+    assert f"HTML report:      {tmp_path / 'report.html'}" in result.stdout
+    summary = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("{")))
+    assert summary["status"] == "ok" and summary["inserted"] == 120
+    with duckdb.connect(str(tmp_path / "strava.duckdb"), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM activities").fetchall() == [(120,)]
+        assert conn.execute("SELECT count(*) > 0 FROM weekly_summary WHERE sport_type = 'all'").fetchall() == [(True,)]
+    assert "<html" in (tmp_path / "report.html").read_text()[:500].lower()
+
+
+def test_settings_then_report_uses_the_ftp(tmp_path):
+    assert cli("demo", "--activities", "60", "--dir", str(tmp_path)).returncode == 0
+    env = {"STRAVA_WAREHOUSE": f"duckdb:{tmp_path / 'strava.duckdb'}"}
+    result = cli("settings", "--ftp", "280", "--weight", "70", "--since", "2025-06-01", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "from 2025-06-01: FTP W 280, weight kg 70" in result.stdout
+    with duckdb.connect(str(tmp_path / "strava.duckdb"), read_only=True) as conn:
+        assert (date(2025, 6, 1), 280.0, 70.0) in conn.execute(
+            "SELECT effective_from, ftp, weight_kg FROM athlete_settings").fetchall()
+    out = tmp_path / "again.html"
+    report = cli("report", "--out", str(out), env=env)
+    assert report.returncode == 0, report.stderr
+    assert str(out) in report.stdout and out.stat().st_size > 10_000
+
+
+def test_settings_refuses_bad_input_and_changes_nothing(tmp_path):
+    env = {"STRAVA_WAREHOUSE": f"duckdb:{tmp_path / 'w.duckdb'}"}
+    for args in (["--ftp", "-5"], ["--ftp", "abc"], ["--ftp", "250", "--since", "01/02/2025"], []):
+        result = cli("settings", *args, env=env)
+        assert result.returncode == 2, (args, result.stdout)
+        assert result.stderr.strip()
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_report_on_bigquery_says_to_use_looker_studio():
+    result = cli("report", env={"STRAVA_WAREHOUSE": "bigquery:proj.ds"})
+    assert result.returncode == 2
+    assert "Looker Studio" in result.stderr
+
+
+def test_simulate_serves_until_stopped_and_writes_its_secrets(tmp_path):
+    secrets = tmp_path / "secrets.json"
+    proc = subprocess.Popen([sys.executable, "-m", "strava", "simulate", "--port", "0", "--activities", "25",
+                             "--secrets-out", str(secrets)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+        url = first.split(" on ")[1].strip()
+        creds = json.loads(secrets.read_text())
+        token = requests.post(f"{url}/oauth/token", data={**creds, "grant_type": "refresh_token"}, timeout=5).json()
+        page = requests.get(f"{url}/api/v3/athlete/activities", params={"per_page": 200}, timeout=5,
+                            headers={"Authorization": f"Bearer {token['access_token']}"}).json()
+        assert len(page) == 25
+    finally:
+        proc.terminate()
+        started = time.monotonic()
+        proc.wait(timeout=10)
+        assert time.monotonic() - started < 10
