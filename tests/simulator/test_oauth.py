@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
+from strava.simulator import StravaSimulator
 from tests.simulator.helpers import FakeClock, errors, list_activities, refresh
 
 DEAD = [{"resource": "RefreshToken", "field": "refresh_token", "code": "invalid"}]
@@ -124,3 +125,25 @@ def test_authorize_denied_and_bad_client(simulator) -> None:
 def test_authorize_page_does_not_count_toward_rate_limits(simulator) -> None:
     authorize(simulator)
     assert simulator.state()["rate"]["overall_usage"] == [0, 0]
+
+
+class Recording(StravaSimulator):
+    """Overrides the `_token_answer(reuse)` hook as tests/reliability/harness.py does."""
+
+    def __init__(self) -> None:
+        super().__init__(activities=3)
+        self.answers: list[tuple[bool, dict]] = []
+
+    def _token_answer(self, reuse: bool) -> dict:
+        answer = super()._token_answer(reuse) | {"recorded": True}
+        self.answers.append((reuse, answer))
+        return answer
+
+
+def test_every_grant_goes_through_the_token_answer_hook() -> None:
+    with Recording() as sim:
+        refreshed = refresh(sim).json()
+        exchanged = exchange(sim, redirect_params(authorize(sim))["code"]).json()
+    assert refreshed["recorded"] and exchanged["recorded"] and "athlete" in exchanged
+    assert [(reuse, answer["access_token"]) for reuse, answer in sim.answers] == [
+        (True, refreshed["access_token"]), (False, exchanged["access_token"])]

@@ -1,0 +1,48 @@
+"""What the simulator's answers look like on the wire: the API prefix, Strava's Fault bodies, JSON bytes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+API = "/api/v3"
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None  # JSON value, or bytes sent as they are
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] | None = None
+
+
+def fault_body(message: str, resource: str, field: str, code: str) -> dict:
+    """Strava's error shape: {"message", "errors": [{"resource", "field", "code"}]}."""
+    return {"message": message, "errors": [{"resource": resource, "field": field, "code": code}]}
+
+
+BAD_ACCESS_TOKEN = fault_body("Authorization Error", "Athlete", "access_token", "invalid")
+MISSING_SCOPE = fault_body("Authorization Error", "AccessToken", "activity:read_permission", "missing")
+INACTIVE = fault_body("Forbidden", "Application", "Status", "Inactive")
+RATE_LIMITED = fault_body("Rate Limit Exceeded", "Application", "rate limit", "exceeded")
+DEAD_REFRESH = fault_body("Bad Request", "RefreshToken", "refresh_token", "invalid")
+NOT_FOUND = fault_body("Record Not Found", "resource", "path", "invalid")
+
+
+def bad_request(resource: str, field: str) -> Response:
+    return Response(400, fault_body("Bad Request", resource, field, "invalid"))
+
+
+def encode(body: Any) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode()
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def guess_type(body: Any) -> str:
+    """Text bodies (injected by a fault) go out as text, anything else as JSON."""
+    return "text/plain; charset=utf-8" if isinstance(body, (str, bytes)) else JSON_TYPE
