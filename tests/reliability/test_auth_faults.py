@@ -9,7 +9,7 @@ import requests
 
 from strava.simulator.server import INACTIVE
 from strava.sync import run_sync
-from tests.reliability.harness import assert_mirrors, assert_run_row, wait_until
+from tests.harness import assert_mirrors, assert_run_row, wait_until
 
 
 @pytest.mark.sim(activities=40, rotate=True)

@@ -21,7 +21,7 @@ from strava.errors import WarehouseError
 from strava.sync import run_sync
 from strava.warehouse.base import UpsertResult
 from strava.warehouse.bigquery import BigQueryWarehouse
-from tests.reliability.harness import Project
+from tests.harness import Project
 from tests.reliability.test_input_fuzz import _hostile_activities
 
 

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.reliability.harness import assert_mirrors, assert_run_row
+from tests.harness import assert_mirrors, assert_run_row
 
 
 def _check_both_ok(project, runs: list[dict]) -> None:

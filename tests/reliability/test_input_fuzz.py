@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from strava.schema import ACTIVITIES, NotAnActivity, activity_row
 from strava.trigger import MAX_BODY_BYTES, Rejection, TriggerOptions, parse_trigger
-from tests.reliability.harness import assert_mirrors, assert_run_row
+from tests.harness import assert_mirrors, assert_run_row
 
 FUZZ = settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from tests.reliability.harness import assert_mirrors, assert_run_row
+from tests.harness import assert_mirrors, assert_run_row
 
 PAGES = {"activities": 1000}
 

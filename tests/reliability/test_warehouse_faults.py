@@ -21,7 +21,7 @@ import strava.sync
 from strava.sync import run_sync
 from strava.warehouse.base import UpsertResult
 from strava.warehouse.duckdb import DuckDBWarehouse
-from tests.reliability.harness import assert_mirrors, assert_run_row, page_requested, wait_until
+from tests.harness import assert_mirrors, assert_run_row, page_requested, wait_until
 
 PROJECT_ID = "strava-reliability"
 

@@ -22,8 +22,8 @@ import pytest
 
 from strava.settings import Settings
 from strava.simulator import StravaSimulator
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 # Short timeouts keep failing scenarios fast; each test may tighten them further.
 FAST_ENV = {"STRAVA_RETRY_SECONDS": "1", "STRAVA_READ_TIMEOUT": "2", "STRAVA_CONNECT_TIMEOUT": "2"}
 
