@@ -179,7 +179,7 @@ def _memory_targets(results: dict) -> list[dict]:
         _target("rss", f"peak RSS of the {_n(large['n'])}-activity sync < {TARGET_RSS_MB} MB", _mb(rss),
                 rss < TARGET_RSS_MB, _verdict(rss < TARGET_RSS_MB, rss, TARGET_RSS_MB),
                 "Mostly fixed cost: the interpreter with requests, DuckDB and pyarrow loaded, plus DuckDB's buffer "
-                "pool for the table being written (capped by its 128 MB memory_limit)."),
+                "pool for the table being written (capped by its 64 MB memory_limit)."),
     ]
 
 
@@ -191,7 +191,7 @@ def _speed_targets(results: dict) -> list[dict]:
                    _verdict(sp["rows_per_s"] >= TARGET_ROWS_PER_S, sp["rows_per_s"], TARGET_ROWS_PER_S, True),
                    f"activity_row {sp['transform_s'] / sp['total_s']:.0%} of the time, upsert "
                    f"{sp['upsert_s'] / sp['total_s']:.0%} (median batch {median(sp['upsert_batches_ms']):.0f} ms, "
-                   f"slowest {max(sp['upsert_batches_ms']):.0f} ms: DuckDB's automatic checkpoints), closing "
+                   f"slowest {max(sp['upsert_batches_ms']):.0f} ms), closing "
                    f"checkpoint {sp['close_s'] / sp['total_s']:.0%}; see the profile and the findings below.")]
     if bq:
         r = bq[0]
@@ -296,45 +296,39 @@ METHOD = """## Method
   `CREATE OR REPLACE TABLE` from all rows, with the product's client and row mapping, on the same simulator,
   history and DuckDB file (its own table)."""
 
-NOTES = """## Findings and proposals
+NOTES = """## Findings
 
-Measured on 2026-11-28 while the 2-core machine was shared with other work (see the load averages above), so
-absolute times are pessimistic; the call counts are exact. Product code was not changed by the benchmark; these are
-proposals for its owners.
+Measured on the 2-core machine named above; other work on it slows every time (see the load averages), while
+the call counts are exact.
 
-- **Python memory (tracemalloc ratio).** The peak is one batch: about 5.5 KB per activity held (the parsed page,
-  the row dict, the raw JSON text) times `BATCH_ROWS` = 2,000, plus the `seen` id set, which grows with the
-  history although only `--full` reads it. Removing that set (experiment on a copy of the tree) took the
-  50,000-activity peak from 14.2 MB to 10.9 MB, flat in N. The 1,000-activity run holds only 1,000 rows (6.3 MB),
-  so the ratio is then 1.7x: the remaining gap is batch size, not history size.
-  Proposals (strava/sync.py): build `seen` only when `mode == "full"`; and, if the 1.5x target stands,
-  `BATCH_ROWS = 1000` (five pages) so both runs hold one equal batch: twice the MERGE statements (≈ 55 ms each in
-  DuckDB) and, on BigQuery, twice the load/count/MERGE jobs of a backfill.
-- **Process RSS.** Python's share is ~15 MB and the imports (requests, pyarrow, DuckDB) ~80 MB; the rest is
-  DuckDB's buffer pool caching the table being written, bounded by `memory_limit` = 256 MB. With
-  `memory_limit="64MB"` (experiment on a copy of the tree) the 50,000-activity sync peaked at 229 MB instead of
-  352 MB, and took 18.7 s instead of 12.0 s at zero latency (DuckDB evicts and re-reads blocks). Proposal
-  (strava/warehouse/duckdb.py): default to 64-128 MB; with Strava's real latency the extra seconds hide behind the
-  network.
-- **Transform + upsert throughput.** Per batch the MERGE itself costs ≈ 55-60 ms (≈ 35,000 rows/s), but every
-  ~5th batch DuckDB runs an automatic checkpoint (its WAL passes 16 MB: 2,000 raw JSON documents are ~3 MB) whose
-  cost grows with the table (≈ 0.24, 0.46, 0.89 s at 10,000, 20,000, 40,000 rows): compressing the `raw` column.
-  `activity_row` alone runs at ≈ 30,000 rows/s, a third of it `json.dumps` of `raw`; building the Arrow batch adds
-  ≈ 10 µs/row. Proposals: declare `"raw" JSON USING COMPRESSION zstd` in the DuckDB DDL (file 72 → 32 MB; upsert
-  time 6.2 → 4.8 s for 50,000 rows in our run); serialize `raw` with orjson (a dependency: ~5x faster than
-  `json.dumps`, same compact output); and, if memory allows, a larger `checkpoint_threshold` so a run checkpoints
-  once at close. Even so 20,000/s means ≤ 50 µs per activity end to end, so the target needs both halves.
-- **BigQuery.** Met with room: half of the profiled time is waiting on the emulator (`socket.recv_into`); most of
-  the rest is ours building NDJSON, where `raw` is parsed back (`json.loads`) only to be serialized again. Proposal
-  (strava/warehouse/bigquery.py): splice the raw text into the NDJSON line instead of a loads/dumps round trip.
-- **Initial sync at 150 ms.** 252 requests × 150 ms = 38 s of the 50,000-activity run is network; the rest is
-  processing done between requests. Prefetching the next page while a batch is written would hide most of it.
+- **API economy.** Every initial sync is exactly at the floor, on both engines, counted by the client and by the
+  simulator alike. The steady state is 3 calls whatever the history size (token, the look-back page, the empty
+  page); the full-reload design needs 2 + ceil(N/200) per run: 53 for 10,000 activities, 212 a day at 4 runs,
+  and it cannot finish at all against real Strava once a history passes ~19,400 activities (100 requests per
+  15 minutes), whereas the incremental backfill resumes over several windows.
+- **Python memory** is one batch: `BATCH_ROWS` = 1,000 activities (five pages, ≈ 5.5 KB each while held), and the
+  listing's ids are kept only by `--full` (the reconciliation needs them). So the 50,000-activity peak is the
+  1,000-activity one.
+- **Process memory** is mostly fixed cost: the interpreter with requests, pyarrow and DuckDB loaded (≈ 95 MB), plus
+  DuckDB's buffer pool, capped at 64 MB (`DuckDBWarehouse(memory_limit=...)`): 128 MB was ≈ 10% faster at zero
+  latency but took the 50,000 sync to ≈ 270 MB. The Cloud Function gets 512 MB (`function_memory`): about twice
+  what a run uses.
+- **Transform + upsert** is the missed target. Per activity: `activity_row` ≈ 35 µs (a third of it `json.dumps`
+  of `raw`, the rest ~60 typed conversions in Python that turn a changed field type into NULL plus a warning
+  instead of a failed batch), building the Arrow batch ≈ 8 µs, and DuckDB's MERGE ≈ 55-60 µs (a 1,000-row batch
+  in ≈ 58 ms: primary-key check, JSON validation, WAL), plus one checkpoint when the run closes the file (raw JSON
+  stored with zstd: the file is 2-3x smaller and checkpoints faster than with the default compression; an automatic
+  checkpoint every few batches made a backfill quadratic, so the file checkpoints once per run). What would buy the
+  missing 2x, and why it was not done: mapping inside DuckDB SQL (`raw->>'$.field'`, one dialect per engine)
+  would give up the single typed row model and its per-field warnings; orjson for `raw` would save ≈ 10 µs per
+  activity for one more dependency; dropping the primary key ≈ 5%. In practice the bound is Strava's: 100
+  requests per 15 minutes is ≈ 22 activities per second at most, about 500 times less than this path handles.
+- **BigQuery** (met): per 1,000-row batch a load job, a count query and a MERGE; most of the time is the emulator.
+  Through the real function server (a POST to functions-framework) the same 10,000 initial sync takes the same
+  time as calling `run_sync` directly: the HTTP layer adds nothing measurable.
+- **At 150 ms latency** 252 requests × 150 ms = 38 s of the 50,000-activity run is network.
 - **Cold start.** `import main` stays tiny because everything heavy is imported on the first request; that first
-  request then pays ≈ 0.5-0.6 s of imports (strava.sync, requests, pyarrow, DuckDB) before its own work.
-- **Full reload.** Besides 17.7x the calls and rewriting every row each run, it cannot run at all against real
-  Strava once a history passes ~19,400 activities: it needs 2 + ceil(N/200) requests per run and Strava allows 100
-  per 15 minutes (a 50,000-activity reload is 252). The incremental sync spreads a backfill over windows and
-  resumes where it stopped.
+  request then pays ≈ 0.5-0.8 s of imports (the sync, requests, pyarrow, DuckDB or the Google clients).
 - The BigQuery figures come from bqemulator (DuckDB behind a REST API): they measure our request pattern and
   per-batch work, not BigQuery's own job latency (seconds per load job or MERGE).
 """
