@@ -7,6 +7,7 @@ for the first to finish instead of interleaving with it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
@@ -32,9 +33,9 @@ ARROW_TYPES = {
     schema.DATE: pa.date32(), schema.JSON: pa.string(),
 }
 _NAMES = schema.ACTIVITIES.column_names
+MERGE_CHUNK_ROWS = 1000
 MERGE_ACTIVITIES = (
-    "MERGE INTO activities t USING (SELECT * EXCLUDE (_ordinal, raw), raw::JSON AS raw FROM batch"
-    "  QUALIFY row_number() OVER (PARTITION BY id ORDER BY _ordinal DESC) = 1) s ON t.id = s.id"
+    "MERGE INTO activities t USING (SELECT * EXCLUDE (raw), raw::JSON AS raw FROM batch) s ON t.id = s.id"
     " WHEN MATCHED AND t.raw::VARCHAR IS DISTINCT FROM s.raw::VARCHAR THEN UPDATE SET "
     + ", ".join(f'"{n}" = s."{n}"' for n in _NAMES if n != "id")
     + " WHEN NOT MATCHED THEN INSERT (" + ", ".join(f'"{n}"' for n in _NAMES) + ")"
@@ -56,10 +57,8 @@ def _column_type(column: schema.Column) -> str:
 
 
 def arrow_batch(rows: Sequence[dict[str, Any]], table: schema.Table = schema.ACTIVITIES) -> pa.Table:
-    """Columnar copy of the rows, typed from the schema (the ordinal keeps 'last one wins')."""
-    arrays = {c.name: pa.array([r.get(c.name) for r in rows], ARROW_TYPES[c.type]) for c in table.columns}
-    arrays["_ordinal"] = pa.array(range(len(rows)), pa.int64())
-    return pa.table(arrays)
+    """Columnar copy of the rows, typed from the schema."""
+    return pa.table({c.name: pa.array([r.get(c.name) for r in rows], ARROW_TYPES[c.type]) for c in table.columns})
 
 
 class DuckDBWarehouse:
@@ -123,18 +122,26 @@ class DuckDBWarehouse:
         return self._run("read", lambda: self.conn.execute("SELECT max(start_date) FROM activities").fetchall()[0][0])
 
     def upsert_activities(self, rows: Sequence[dict[str, Any]], batch_key: str) -> UpsertResult:
-        if not rows:
+        latest = list({row["id"]: row for row in rows}.values())  # duplicate ids: the last one wins
+        if not latest:
             return UpsertResult(0, 0)
-        return self._run("upsert", self._upsert, arrow_batch(rows))
+        return self._run("upsert", self._upsert, latest)
 
-    def _upsert(self, batch: pa.Table) -> UpsertResult:
-        self.conn.register("batch", batch)
-        try:  # one statement = one transaction; unchanged rows are not rewritten
-            actions = self.conn.execute(MERGE_ACTIVITIES).fetchall()
-        finally:
-            self.conn.unregister("batch")
-        inserted = sum(1 for (action,) in actions if action == "INSERT")
-        return UpsertResult(inserted, len(actions) - inserted)
+    def _upsert(self, rows: list[dict[str, Any]]) -> UpsertResult:
+        """One transaction; MERGE in chunks, as its memory grows with the rows merged at once."""
+        inserted = updated = 0
+        self.conn.begin()
+        for start in range(0, len(rows), MERGE_CHUNK_ROWS):
+            self.conn.register("batch", arrow_batch(rows[start:start + MERGE_CHUNK_ROWS]))
+            try:
+                actions = self.conn.execute(MERGE_ACTIVITIES).fetchall()  # unchanged rows are not rewritten
+            finally:
+                with contextlib.suppress(duckdb.Error):  # after a failure the aborted transaction refuses it
+                    self.conn.unregister("batch")
+            chunk_inserted = sum(1 for (action,) in actions if action == "INSERT")
+            inserted, updated = inserted + chunk_inserted, updated + len(actions) - chunk_inserted
+        self.conn.commit()
+        return UpsertResult(inserted, updated)
 
     def activity_ids(self) -> set[int]:
         return self._run("read", lambda: {r[0] for r in self.conn.execute("SELECT id FROM activities").fetchall()})

@@ -79,3 +79,12 @@ def test_a_file_locked_by_another_process_gives_a_clear_error(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_large_batch_fits_the_memory_cap(warehouse):
+    """The buffer pool is capped (64 MB); one call with 20,000 rows still goes through (merged in chunks)."""
+    from strava.simulator import generate_activities
+
+    result = warehouse.upsert_activities(rows(*generate_activities(20_000, 4)), "big")
+    assert (result.inserted, result.updated) == (20_000, 0)
+    assert warehouse.conn.execute("SELECT count(*) FROM activities").fetchall() == [(20_000,)]
