@@ -214,27 +214,6 @@ def test_malformed_answers_are_bad_response_and_store_nothing(project, kind):
     assert project.rows("SELECT count(*) FROM activities") == [(0,)]
 
 
-@pytest.mark.sim(activities=10)
-@pytest.mark.parametrize("fault, kind, advice", [
-    ("scope", "missing_scope", "activity:read_all"),
-    ("inactive", "app_inactive", "subscription"),
-    ("dead_token", "refresh_token_invalid", "python -m strava auth"),
-])
-def test_auth_failures_say_what_to_do(project, fault, kind, advice):
-    if fault == "scope":
-        project.sim.set_scope("read")
-        project.secrets.write_text(json.dumps(project.sim.secrets()))
-    elif fault == "inactive":
-        project.sim.set_inactive(True)
-    else:
-        project.sim.revoke_refresh_token()
-    result = project.sync()
-    assert result.code != 0
-    assert result.summary["error"]["kind"] == kind
-    assert advice in result.summary["error"]["message"]
-    assert_no_secret_printed(project, result)
-
-
 @pytest.mark.sim(activities=json.loads(EXAMPLES.read_text()) + [
     {"id": 99, "resource_state": 2, "athlete": {"id": 1}, "name": "No sport", "map": {},
      "start_date": "2024-01-01T10:00:00Z", "start_date_local": "2024-01-01T11:00:00Z"}])
