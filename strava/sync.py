@@ -21,7 +21,15 @@ from typing import Any
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from strava.client import StravaClient
-from strava.errors import ConfigError, MassDeleteRefused, RateLimited, RefreshTokenInvalid, SyncError, WarehouseError
+from strava.errors import (
+    ConfigError,
+    MassDeleteRefused,
+    RateLimited,
+    RefreshTokenInvalid,
+    StravaError,
+    SyncError,
+    WarehouseError,
+)
 from strava.logs import event, log_context
 from strava.schema import NotAnActivity, activity_row
 from strava.secrets import Credentials, SecretStore, open_secret_store
@@ -121,8 +129,10 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
                 progress(len(page))
             if len(batch) >= BATCH_ROWS:
                 _store(warehouse, batch, summary)
-    finally:  # a stop (rate limit, outage) keeps everything fetched so far
+    except StravaError:  # Strava stopped the listing (rate limit, outage, bad page): keep what was fetched
         _store(warehouse, batch, summary)
+        raise
+    _store(warehouse, batch, summary)
     if summary.mode == "full":
         _reconcile_deletions(warehouse, seen, summary, allow_mass_delete)
 
