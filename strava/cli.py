@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--rotate", action="store_true", help="rotate the refresh token on every refresh")
     p.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
+    p.add_argument("--read-limits", type=_limits, default=(100, 1000), metavar="15MIN,DAILY",
+                   help="read rate limits (Strava's: 100,1000)")
+    p.add_argument("--overall-limits", type=_limits, default=(200, 2000), metavar="15MIN,DAILY",
+                   help="overall rate limits (Strava's: 200,2000)")
     p.add_argument("--secrets-out", type=Path, help="write a secrets file for this simulator here")
     p.set_defaults(handler=_simulate)
 
@@ -82,6 +86,14 @@ def _positive(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
+
+
+def _limits(text: str) -> tuple[int, int]:
+    try:
+        short, daily = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected two integers like 100,1000, got {text!r}") from None
+    return short, daily
 
 
 def _print_summary(summary: dict) -> None:
@@ -131,7 +143,8 @@ def _auth(args: argparse.Namespace) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from strava.simulator import StravaSimulator
 
-    sim = StravaSimulator(args.activities, args.seed, rotate=args.rotate, latency=args.latency_ms / 1000)
+    sim = StravaSimulator(args.activities, args.seed, rotate=args.rotate, latency=args.latency_ms / 1000,
+                          read_limits=args.read_limits, overall_limits=args.overall_limits)
     sim.bind(host=args.host, port=args.port)
     if args.secrets_out:
         from strava.secrets.base import Credentials

@@ -59,6 +59,6 @@ def _print_totals(warehouse: DuckDBWarehouse) -> None:
         FROM activities GROUP BY ALL ORDER BY 2 DESC""").fetchall()
     print(f"\n{'sport':<18}{'activities':>11}{'km':>10}{'hours':>9}{'climb m':>10}")
     for sport, count, km, hours, climb in rows:
-        print(f"{sport:<18}{count:>11}{km or 0:>10}{hours or 0:>9}{climb or 0:>10.0f}")
+        print(f"{sport:<18}{count:>11}{km or 0:>10.1f}{hours or 0:>9.1f}{climb or 0:>10.0f}")
     total = [sum(r[i] or 0 for r in rows) for i in range(1, 5)]
     print(f"{'total':<18}{total[0]:>11}{total[1]:>10.1f}{total[2]:>9.1f}{total[3]:>10.0f}")

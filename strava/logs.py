@@ -46,8 +46,12 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
+    """For a person at a terminal: the message, then the structured fields as key=value."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname.lower()}: {record.getMessage()}"
+        fields = " ".join(f"{k}={v}" for k, v in getattr(record, "fields", {}).items()
+                          if v is not None and k not in ("event", "error"))
+        return f"{record.levelname.lower()}: {record.getMessage()}" + (f" ({fields})" if fields else "")
 
 
 def setup_logging(json_lines: bool | None = None, stream=None, level: int = logging.INFO) -> None:

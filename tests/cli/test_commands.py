@@ -66,15 +66,16 @@ def test_report_on_bigquery_says_to_use_looker_studio():
 def test_simulate_serves_until_stopped_and_writes_its_secrets(tmp_path):
     secrets = tmp_path / "secrets.json"
     proc = subprocess.Popen([sys.executable, "-m", "strava", "simulate", "--port", "0", "--activities", "25",
-                             "--secrets-out", str(secrets)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+                             "--read-limits", "50,500", "--secrets-out", str(secrets)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()
         url = first.split(" on ")[1].strip()
         creds = json.loads(secrets.read_text())
         token = requests.post(f"{url}/oauth/token", data={**creds, "grant_type": "refresh_token"}, timeout=5).json()
-        page = requests.get(f"{url}/api/v3/athlete/activities", params={"per_page": 200}, timeout=5,
-                            headers={"Authorization": f"Bearer {token['access_token']}"}).json()
-        assert len(page) == 25
+        answer = requests.get(f"{url}/api/v3/athlete/activities", params={"per_page": 200}, timeout=5,
+                              headers={"Authorization": f"Bearer {token['access_token']}"})
+        assert len(answer.json()) == 25
+        assert answer.headers["X-ReadRateLimit-Limit"] == "50,500"
     finally:
         proc.terminate()
         started = time.monotonic()
