@@ -65,8 +65,9 @@ def test_report_on_bigquery_says_to_use_looker_studio():
 
 def test_simulate_serves_until_stopped_and_writes_its_secrets(tmp_path):
     secrets = tmp_path / "secrets.json"
-    proc = subprocess.Popen([sys.executable, "-m", "strava", "simulate", "--port", "0", "--activities", "25",
-                             "--read-limits", "50,500", "--secrets-out", str(secrets)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "strava", "simulate", "--port", "0", "--activities", "25",
+               "--read-limits", "50,500", "--secrets-out", str(secrets)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()
         url = first.split(" on ")[1].strip()
