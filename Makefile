@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements-function.txt requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
 .PHONY: run test lint test-reliability serve bench report-screenshot deploy venv bqemulator checkov clean
 

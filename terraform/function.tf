@@ -1,9 +1,9 @@
 locals {
   repo_root = "${path.module}/.."
-  # Only what the function imports: main.py, requirements.txt and the strava package, without the
-  # simulator (a development tool the function never imports) and without bytecode caches.
+  # Only what the function imports: main.py and the strava package, without the simulator (a
+  # development tool the function never imports) and without bytecode caches.
   function_source_files = concat(
-    ["main.py", "requirements.txt"],
+    ["main.py"],
     [
       for f in fileset(local.repo_root, "strava/**") : f
       if !startswith(f, "strava/simulator/") && !strcontains(f, "__pycache__/") && !endswith(f, ".pyc")
@@ -21,6 +21,13 @@ data "archive_file" "function_source" {
       filename = source.value
       content  = file("${local.repo_root}/${source.value}")
     }
+  }
+
+  # Cloud Build installs the zip's requirements.txt: the function's own set, not the CLI's duckdb,
+  # pyarrow and matplotlib (the root requirements.txt includes this file and adds those).
+  source {
+    filename = "requirements.txt"
+    content  = file("${local.repo_root}/requirements-function.txt")
   }
 }
 

@@ -73,7 +73,7 @@ def _source_filter(tf: Module):
 
 def test_archive_holds_the_function_and_its_package_but_not_the_simulator(tf: Module, tmp_path: Path) -> None:
     always, pattern, keep = _source_filter(tf)
-    assert always == ["main.py", "requirements.txt"]
+    assert always == ["main.py"]  # requirements.txt comes from requirements-function.txt (below)
     assert pattern == "strava/**"
     fake_repo = {"strava/__init__.py", "strava/sync.py", "strava/warehouse/bigquery.py",
                  "strava/analytics/sql/bigquery/weekly_summary.sql", "strava/simulator/__init__.py",
@@ -86,9 +86,19 @@ def test_archive_holds_the_function_and_its_package_but_not_the_simulator(tf: Mo
     assert "strava/schema.py" in {p for p in real if keep(p)}
 
 
-def test_archive_is_built_only_from_that_list(tf: Module) -> None:
+def test_archive_is_built_only_from_that_list_and_the_function_requirements(tf: Module) -> None:
     archive = tf.data[("archive_file", "function_source")]
     assert "source_dir" not in archive and "source_file" not in archive
     source = single(archive["dynamic"])["source"]
     assert source["for_each"] == "${toset(local.function_source_files)}"
     assert tf.locals["repo_root"] == "${path.module}/.."
+    assert [s["filename"] for s in archive["source"]] == ["requirements.txt"]
+
+
+def test_zipped_requirements_are_the_function_set_not_the_cli_set(tf: Module) -> None:
+    """Cloud Build installs the zip's requirements.txt: it must hold requirements-function.txt's content."""
+    requirements = single(tf.data[("archive_file", "function_source")]["source"])
+    assert requirements["content"] == '${file("${local.repo_root}/requirements-function.txt")}'
+    assert (ROOT / "requirements-function.txt").is_file()
+    always, _, _ = _source_filter(tf)
+    assert "requirements.txt" not in always  # one file per name in the zip: the root file stays out
