@@ -30,7 +30,8 @@ if str(ROOT) not in sys.path:  # run as a script (`python bench/run.py`): make `
     sys.path.insert(0, str(ROOT))
 
 from bench import report  # noqa: E402
-from bench.services import BigQueryEmulator, Simulator, function_cold_start, python  # noqa: E402
+from bench.services import Simulator, bigquery_emulator, function_cold_start, python  # noqa: E402
+from tests.services import Service  # noqa: E402
 
 SEED = 42
 PER_PAGE = 200
@@ -90,7 +91,7 @@ def _memory_row(n: int, out: dict) -> dict:
             "wall_s_traced": out["wall_s"]}
 
 
-def run_small(bench: Bench, bq: BigQueryEmulator) -> None:
+def run_small(bench: Bench, bq: Service) -> None:
     """1,000 activities: initial syncs (DuckDB, BigQuery), the function's cold start, tracemalloc baseline."""
     n = bench.sizes["small"]
     with Simulator(n, SEED, bench.latency, bench.work / "sim-small.log") as sim:
@@ -117,7 +118,7 @@ def function_runs(bench: Bench, sim: Simulator, db: Path, runs: int = 3) -> dict
             "first_sync_s_min": min(s["first_sync_s"] for s in samples), "latency_ms": sim.latency * 1000}
 
 
-def function_into_bigquery(bench: Bench, sim: Simulator, bq: BigQueryEmulator) -> dict[str, Any]:
+def function_into_bigquery(bench: Bench, sim: Simulator, bq: Service) -> dict[str, Any]:
     """The production path end to end: a POST to the real function server, syncing into bqemulator."""
     env = {"STRAVA_API_URL": sim.api_url, "STRAVA_OAUTH_URL": sim.oauth_url,
            "STRAVA_SECRETS": f"file:{bench.secrets(sim)}", "BIGQUERY_EMULATOR_HOST": bq.url,
@@ -129,7 +130,7 @@ def function_into_bigquery(bench: Bench, sim: Simulator, bq: BigQueryEmulator) -
     return {**out, "n": sim.activities, "sim_calls": sim.calls() - before, "latency_ms": sim.latency * 1000}
 
 
-def run_medium(bench: Bench, bq: BigQueryEmulator) -> None:
+def run_medium(bench: Bench, bq: Service) -> None:
     """10,000 activities: initial syncs, BigQuery speed and profile, steady state, the full-reload baseline."""
     n = bench.sizes["medium"]
     bq_env = {"BIGQUERY_EMULATOR_HOST": bq.url}
@@ -267,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
                          latency_ms=args.latency_ms, sizes=bench.sizes, initial=[], memory=[], steady=[],
                          cold_start={}, profiles={})
     try:
-        with BigQueryEmulator(work) as bq:
+        with bigquery_emulator(work) as bq:
             run_small(bench, bq)
             run_medium(bench, bq)
         run_large(bench)
