@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from strava.schema import activity_row
+from strava.warehouse.bigquery import BigQueryWarehouse
 from strava.warehouse.duckdb import DuckDBWarehouse
 from tests.analytics import golden
 
@@ -37,3 +39,15 @@ def duck_golden(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBWare
     load_golden(warehouse)
     yield warehouse
     warehouse.close()
+
+
+@pytest.fixture(scope="module")
+def bq_golden(bqemulator_url: str) -> Iterator[BigQueryWarehouse]:
+    """Views created by the BigQuery warehouse's setup(), golden rows loaded (on the emulator)."""
+    # module scope (one load for all checks), so the env var is set here rather than by `bq_dataset`
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BIGQUERY_EMULATOR_HOST", bqemulator_url)
+        warehouse = BigQueryWarehouse.from_spec(f"test.t_{uuid.uuid4().hex[:12]}")
+        load_golden(warehouse)
+        yield warehouse
+        warehouse.close()

@@ -1,40 +1,14 @@
-"""Every view on a real DuckDB file equals the answers computed in plain Python (tests/analytics/golden.py)."""
+"""DuckDB-only view behaviour (the golden answers on both engines are in test_views.py)."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
 
 from strava.analytics import VIEW_NAMES, EffortFactors, create_views_duckdb
 from strava.warehouse.duckdb import DuckDBWarehouse
-from tests.analytics import checks, golden
-
-
-@pytest.fixture
-def fetch(duck_golden: DuckDBWarehouse) -> checks.Fetch:
-    def run(sql: str) -> list[dict[str, Any]]:
-        cursor = duck_golden.conn.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    return run
-
-
-def test_activity_facts(fetch: checks.Fetch) -> None:
-    checks.check_activity_facts(fetch)
-
-
-def test_weekly_summary(fetch: checks.Fetch) -> None:
-    checks.check_weekly(fetch, golden.utc_today())
-
-
-def test_quarterly_summary(fetch: checks.Fetch) -> None:
-    checks.check_quarterly(fetch, golden.utc_today())
-
-
-def test_training_load(fetch: checks.Fetch) -> None:
-    checks.check_training_load(fetch, golden.utc_today())
+from tests.analytics import golden
 
 
 def test_calendar_columns_are_dates(duck_golden: DuckDBWarehouse) -> None:

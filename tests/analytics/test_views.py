@@ -1,0 +1,52 @@
+"""Every view's rows equal the answers computed in plain Python (tests/analytics/golden.py), on a real
+DuckDB file and on the BigQuery emulator alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from strava.analytics import VIEW_NAMES
+from tests.analytics import checks, golden
+
+
+def _duckdb(request: pytest.FixtureRequest) -> checks.Fetch:
+    conn = request.getfixturevalue("duck_golden").conn
+
+    def run(sql: str) -> list[dict[str, Any]]:
+        cursor = conn.execute(sql)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return run
+
+
+def _bigquery(request: pytest.FixtureRequest) -> checks.Fetch:
+    warehouse = request.getfixturevalue("bq_golden")
+
+    def run(sql: str) -> list[dict[str, Any]]:
+        for view in VIEW_NAMES:
+            sql = sql.replace(f"FROM {view}", f"FROM `{warehouse.project}.{warehouse.dataset}.{view}`")
+        return [dict(row) for row in warehouse.client.query(sql).result()]
+    return run
+
+
+@pytest.fixture(params=[_duckdb, _bigquery], ids=["duckdb", "bigquery"])
+def fetch(request: pytest.FixtureRequest) -> checks.Fetch:
+    return request.param(request)
+
+
+def test_activity_facts(fetch: checks.Fetch) -> None:
+    checks.check_activity_facts(fetch)
+
+
+def test_weekly_summary(fetch: checks.Fetch) -> None:
+    checks.check_weekly(fetch, golden.utc_today())
+
+
+def test_quarterly_summary(fetch: checks.Fetch) -> None:
+    checks.check_quarterly(fetch, golden.utc_today())
+
+
+def test_training_load(fetch: checks.Fetch) -> None:
+    checks.check_training_load(fetch, golden.utc_today())
