@@ -8,6 +8,7 @@ Output goes to files, never to a pipe nobody drains, so it can be read while the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -99,7 +100,9 @@ def healthy(url: str) -> bool:
 
 
 def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT) -> None:
-    """`sig`, then SIGKILL if the process has not exited within `timeout` s."""
+    """`sig`, then SIGKILL if the process has not exited within `timeout` s. Then SIGKILL whatever is
+    left of its process group (spawn() gives each service its own): a worker stuck in a request must
+    not outlive its master (gunicorn's workers otherwise linger, orphaned)."""
     if proc.poll() is None:
         proc.send_signal(sig)
         try:
@@ -107,6 +110,8 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = STO
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def spawn(name: str, command: Sequence[str], env: Mapping[str, str], cwd: Path, stdout: Path,
@@ -116,7 +121,7 @@ def spawn(name: str, command: Sequence[str], env: Mapping[str, str], cwd: Path, 
         out = files.enter_context(stdout.open("wb"))
         err = subprocess.STDOUT if stderr is None else files.enter_context(stderr.open("wb"))
         proc = subprocess.Popen(list(command), cwd=cwd, env=dict(env), stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL)
+                                stdin=subprocess.DEVNULL, start_new_session=True)
     return Service(name, proc, stdout, stderr or stdout, stop_signal)
 
 
