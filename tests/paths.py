@@ -1,7 +1,7 @@
-"""Where things are: the repository and the read-only `shared/` folder beside it (as in CI)."""
+"""Where things are. The repository stands alone: every file the tests read is inside it."""
 
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-EXAMPLE_ACTIVITIES = SHARED / "strava" / "example-athlete-activities.json"
+FIXTURES = ROOT / "tests" / "fixtures"
+EXAMPLE_ACTIVITIES = FIXTURES / "example-athlete-activities.json"
