@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+# Bump when a change to the tables or to `activity_row()` should reach rows already stored: the next
+# `setup()` adds the new columns, then re-derives every stored activity's typed columns from `raw`.
+SCHEMA_VERSION = 1
+
 INT64, FLOAT64, BOOL, STRING = "INT64", "FLOAT64", "BOOL", "STRING"
 TIMESTAMP, DATETIME, DATE, JSON = "TIMESTAMP", "DATETIME", "DATE", "JSON"
 # TIMESTAMP is a UTC instant; DATETIME is a zone-less local wall-clock time.
@@ -117,8 +121,9 @@ ACTIVITIES = Table(
         _c("has_kudoed", BOOL, "The athlete gave kudos"),
         _c("from_accepted_tag", BOOL, "Tagged from another athlete's activity"),
         _c("resource_state", INT64, "Strava resource state (2 = summary)"),
-        Column("raw", JSON, "The activity JSON exactly as received from Strava", required=True),
-        Column("synced_at", TIMESTAMP, "When this row was last written", required=True),
+        Column("raw", JSON, "The activity JSON from Strava: the same JSON value as received, re-serialised "
+               "compactly (so the text may differ, e.g. \\u003e becomes >)", required=True),
+        Column("synced_at", TIMESTAMP, "When the sync last wrote this row from Strava's data", required=True),
     ),
     partition_field="start_date",
     clustering=("sport_type", "id"),
@@ -154,7 +159,8 @@ SYNC_RUNS = Table(
         Column("deleted", INT64, "Activities archived and removed"),
         Column("skipped", INT64, "Activities received that could not be stored (no id)"),
         Column("token_rotated", BOOL, "Strava returned a new refresh token (saved)"),
-        Column("after_epoch", INT64, "The `after` bound of the listing (null = everything)"),
+        Column("after_epoch", INT64, "The listing's `after` bound, epoch seconds: 0 = "
+               "everything (full run or empty warehouse), null = the run stopped before listing"),
         Column("read_usage_15min", INT64, "Last X-ReadRateLimit-Usage seen, 15-minute window"),
         Column("read_limit_15min", INT64, "X-ReadRateLimit-Limit, 15-minute window"),
         Column("read_usage_daily", INT64, "Last X-ReadRateLimit-Usage seen, daily window"),
@@ -178,6 +184,22 @@ ATHLETE_SETTINGS = Table(
 )
 
 TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS)
+
+# The warehouse's own bookkeeping, created by `setup()` (not by Terraform): losing it is harmless, the
+# next run re-derives every row from `raw` once more and records the version again.
+SCHEMA_VERSIONS = Table(
+    "schema_versions",
+    (
+        Column("version", INT64, "SCHEMA_VERSION of the code that brought the warehouse up to date",
+               required=True),
+        Column("applied_at", TIMESTAMP, "When the upgrade finished", required=True),
+        Column("backfilled", INT64, "Stored activities whose typed columns were re-derived from raw"),
+    ),
+    description="The schema versions the warehouse was upgraded to; the highest is the current one.",
+)
+
+# Typed columns of ACTIVITIES, the ones `activity_row()` derives from `raw` (a schema upgrade rewrites them).
+DERIVED_COLUMNS = tuple(c for c in ACTIVITIES.columns if c.type != JSON and c.name not in ("id", "synced_at"))
 
 
 # --- activity JSON -> typed row -------------------------------------------------------------

@@ -18,7 +18,9 @@ class Warehouse(Protocol):
     description: str  # where the data lives, safe to print
 
     def setup(self) -> None:
-        """Create missing tables and add columns the schema gained. Idempotent."""
+        """Create missing tables and add columns the schema gained; when the stored schema version is
+        older than schema.SCHEMA_VERSION, re-derive stored activities from `raw` (strava.warehouse.upgrade).
+        Idempotent. WarehouseError on engine failures, ConfigError when the warehouse is newer than the code."""
 
     def latest_start_date(self) -> datetime | None:
         """Newest `start_date` among stored activities (UTC), None when empty."""

@@ -10,7 +10,8 @@ How it writes:
 - The dataset belongs to Terraform: `setup()` creates it only on the emulator or when asked to
   (`create_dataset=True`); otherwise a missing dataset is an error that says to run terraform apply.
   Tables are created when missing and gain the columns the schema gained (`ALTER TABLE ADD COLUMN`);
-  the analytics views are created or replaced when their SQL changed.
+  after a schema version bump the stored rows are re-derived from `raw` (one query read page by page,
+  each page staged and MERGEd); the analytics views are created or replaced when their SQL changed.
 - Emulator (bqemulator) differences this code steers around, so the same statements run on both:
   no query parameters inside multi-statement scripts (archive stages its ids in a table first), one
   `ADD COLUMN` per ALTER, table metadata blind to ALTERed columns (hence `IF NOT EXISTS`), views'
@@ -38,6 +39,7 @@ from strava.errors import ConfigError, WarehouseError
 from strava.gcp import emulator_endpoint, make_client
 from strava.warehouse.base import UpsertResult
 from strava.warehouse.bigquery_schema import schema_fields
+from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
 
 if TYPE_CHECKING:
     from google.cloud import bigquery
@@ -51,6 +53,9 @@ JOB_TIMEOUT = 300.0  # seconds to wait for one job (load, query, DML)
 TMP_PREFIX = "_tmp_"  # staging tables; setup() removes ones a crashed run left behind
 TMP_MAX_AGE = timedelta(hours=1)
 VIEW_LABEL = "strava_sql_digest"
+# Stored activities re-derived per batch in a schema upgrade. Each batch costs a load job and a MERGE, so
+# larger than DuckDB's; a page of raw JSON is still a few tens of MB at most.
+REDERIVE_ROWS = 5000
 NO_RANGE = datetime(1970, 1, 1, tzinfo=UTC)  # ON-clause bound when no stored row has a start_date
 _DATASET = re.compile(r"^\w{1,1024}$")
 
@@ -230,9 +235,17 @@ class BigQueryWarehouse:
             self._ensure_dataset()
             existing = {t.table_id: t for t in self.client.list_tables(
                 f"{self.project}.{self.dataset}", timeout=CALL_TIMEOUT, retry=self._retry)}
+        versions = schema.SCHEMA_VERSIONS
+        with self._errors("setup", versions.name):
+            self._ensure_table(versions, versions.name in existing)
+            stored = self._rows(f"SELECT MAX(`version`) AS v FROM {self._sql_ref(versions.name)}")[0]["v"]
+        upgrade = needs_upgrade(stored, self.description)  # before any DDL: a newer dataset stays untouched
         for table in schema.TABLES:
             with self._errors("setup", table.name):
                 self._ensure_table(table, table.name in existing)
+        if upgrade:
+            with self._errors("schema upgrade", "activities"):
+                self._merge_row(versions, "version", version_row(self._rederive()))
         self._remove_stale_tmp(existing.values())
         self._ensure_views(existing)
 
@@ -280,6 +293,29 @@ class BigQueryWarehouse:
         self._query(f"ALTER TABLE {self._sql_ref(table.name)} ADD COLUMN IF NOT EXISTS {_q(col.name)} "
                     f"{col.type} OPTIONS(description={description})")
         log.info("added column %s to BigQuery table %s", col.name, self._ref(table.name))
+
+    def _rederive(self) -> int:
+        """Rewrite the typed columns of every stored activity from its raw JSON: one query, read page by
+        page (bounded memory), each page staged and MERGEd by id. Returns how many rows were rewritten."""
+        job = self.client.query(f"SELECT `id`, TO_JSON_STRING(`raw`) AS raw FROM {self._sql_ref('activities')}",
+                                location=self.location, timeout=CALL_TIMEOUT, retry=self._retry,
+                                job_retry=self._job_retry)
+        pages = job.result(page_size=REDERIVE_ROWS, timeout=self.job_timeout, retry=self._retry).pages
+        done = 0
+        for page in pages:
+            rows = derived_rows((r["id"], r["raw"]) for r in page)
+            if not rows:
+                continue
+            staging = self._ref(f"{TMP_PREFIX}derived_{uuid.uuid4().hex}")
+            try:
+                self._load(staging, rows, DERIVED)
+                sets = ", ".join(f"{_q(n)} = S.{_q(n)}" for n in DERIVED.column_names if n != "id")
+                self._query(f"MERGE {self._sql_ref('activities')} T USING `{staging}` S ON T.`id` = S.`id`\n"
+                            f"WHEN MATCHED THEN UPDATE SET {sets}")
+            finally:
+                self._drop(staging)
+            done += len(rows)
+        return done
 
     def _remove_stale_tmp(self, tables: Collection[Any]) -> None:
         cutoff = datetime.now(UTC) - TMP_MAX_AGE

@@ -1,7 +1,8 @@
 """`duckdb:PATH`: the embedded default warehouse, one local file.
 
 Batches arrive as Arrow tables and are merged in one transaction each; unchanged rows are not
-rewritten. The file is opened once per run and held, so a second concurrent run waits (bounded)
+rewritten. A schema upgrade re-derives stored rows from `raw` in batches of REDERIVE_ROWS, one
+transaction each. The file is opened once per run and held, so a second concurrent run waits (bounded)
 for the first to finish instead of interleaving with it.
 """
 
@@ -21,6 +22,7 @@ from strava import schema
 from strava.analytics import create_views_duckdb
 from strava.errors import WarehouseError
 from strava.warehouse.base import UpsertResult
+from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
 
 # Always fetchall(): DuckDB 2 keeps a partly fetched result open and refuses the next statement.
 DUCKDB_TYPES = {
@@ -41,7 +43,13 @@ MERGE_ACTIVITIES = (
     + " WHEN NOT MATCHED THEN INSERT (" + ", ".join(f'"{n}"' for n in _NAMES) + ")"
     + " VALUES (" + ", ".join(f's."{n}"' for n in _NAMES) + ") RETURNING merge_action"
 )
-KEYS = {"activities": "id", "sync_runs": "run_id", "athlete_settings": "effective_from"}
+KEYS = {"activities": "id", "sync_runs": "run_id", "athlete_settings": "effective_from",
+        "schema_versions": "version"}
+REDERIVE_ROWS = 1000  # stored activities re-derived per transaction in a schema upgrade (bounded memory)
+REDERIVE = (
+    "UPDATE activities SET " + ", ".join(f'"{n}" = d."{n}"' for n in DERIVED.column_names if n != "id")
+    + " FROM derived d WHERE activities.id = d.id"
+)
 
 
 def create_table_sql(table: schema.Table) -> str:
@@ -109,6 +117,9 @@ class DuckDBWarehouse:
         self._run("setup", self._setup)
 
     def _setup(self) -> None:
+        self.conn.execute(create_table_sql(schema.SCHEMA_VERSIONS))
+        stored = self.conn.execute("SELECT max(version) FROM schema_versions").fetchall()[0][0]
+        upgrade = needs_upgrade(stored, self.description)  # before any DDL: a newer file stays untouched
         for table in schema.TABLES:
             self.conn.execute(create_table_sql(table))
             present = {r[0] for r in self.conn.execute(
@@ -116,7 +127,30 @@ class DuckDBWarehouse:
             for col in table.columns:
                 if col.name not in present:  # the schema grew: add the column (NULL for old rows)
                     self.conn.execute(f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {DUCKDB_TYPES[col.type]}')
+        if upgrade:
+            self._replace_row(schema.SCHEMA_VERSIONS, version_row(self._rederive()))
         create_views_duckdb(self.conn)
+
+    def _rederive(self) -> int:
+        """Rewrite the typed columns of every stored activity from its raw JSON, in id order, one
+        transaction per batch. Returns how many rows were rewritten."""
+        done, after = 0, None
+        while True:
+            where, params = ("", []) if after is None else ("WHERE id > ?", [after])
+            stored = self.conn.execute(f"SELECT id, raw::VARCHAR FROM activities {where} ORDER BY id "
+                                       f"LIMIT {REDERIVE_ROWS}", params).fetchall()
+            if not stored:
+                return done
+            rows = derived_rows(stored)
+            self.conn.begin()
+            self.conn.register("derived", arrow_batch(rows, DERIVED))
+            try:
+                self.conn.execute(REDERIVE)
+            finally:
+                with contextlib.suppress(duckdb.Error):
+                    self.conn.unregister("derived")
+            self.conn.commit()
+            done, after = done + len(rows), stored[-1][0]
 
     def latest_start_date(self) -> datetime | None:
         return self._run("read", lambda: self.conn.execute("SELECT max(start_date) FROM activities").fetchall()[0][0])

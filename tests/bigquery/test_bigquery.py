@@ -147,22 +147,45 @@ def test_record_run_replaces_by_run_id(wh: BigQueryWarehouse) -> None:
     assert runs["r1"]["error_message"] == "it's \"quoted\"" and runs["r1"]["token_rotated"] is None
 
 
-def test_setup_adds_columns_the_schema_gained(bq_dataset: str) -> None:
+def test_setup_adds_columns_the_schema_gained_and_fills_old_rows_from_raw(
+        bq_dataset: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dataset from before schema versions were kept, lacking two columns: setup adds them and re-derives
+    every stored row's typed columns from raw, page by page, once."""
     from google.cloud import bigquery
 
+    from strava.warehouse import bigquery as bq_engine
+
+    monkeypatch.setattr(bq_engine, "REDERIVE_ROWS", 2)  # three pages, two rows each at most
     wh = open_warehouse(f"bigquery:{bq_dataset}")
     old = [c for c in schema.ACTIVITIES.columns if c.name not in ("pr_count", "resource_state")]
     wh.client.create_dataset(bq_dataset)
     wh.client.create_table(bigquery.Table(f"{bq_dataset}.activities", schema=[
         bigquery.SchemaField(c.name, c.type) for c in old]))
-    wh.client.query(f"INSERT INTO `{bq_dataset}.activities` (id, name, raw, synced_at) "
-                    "VALUES (1, 'old', JSON '{\"id\": 1}', CURRENT_TIMESTAMP())").result()
+    for i in range(1, 6):
+        wh.client.query(f"INSERT INTO `{bq_dataset}.activities` (id, name, raw, synced_at) VALUES ({i}, 'stale', "
+                        f"JSON '{{\"id\": {i}, \"name\": \"old {i}\", \"pr_count\": {i * 2}, "
+                        f"\"start_date\": \"2024-0{i}-01T10:00:00Z\"}}', TIMESTAMP '2024-01-01')").result()
     wh.setup()
-    wh.setup()  # again: nothing left to add
-    assert wh.upsert_activities(rows(activity(2, pr_count=3)), "grow-1") == UpsertResult(1, 0)
-    got = {r["id"]: r for r in select(wh, "SELECT id, name, pr_count, resource_state FROM {ds}.activities")}
-    assert got == {1: {"id": 1, "name": "old", "pr_count": None, "resource_state": None},
-                   2: {"id": 2, "name": "ride 2", "pr_count": 3, "resource_state": None}}
+    got = {r["id"]: r for r in select(wh, "SELECT id, name, pr_count, resource_state, start_date, synced_at "
+                                          "FROM {ds}.activities")}
+    assert got == {i: {"id": i, "name": f"old {i}", "pr_count": i * 2, "resource_state": None,
+                       "start_date": datetime(2024, i, 1, 10, tzinfo=UTC),
+                       "synced_at": datetime(2024, 1, 1, tzinfo=UTC)} for i in range(1, 6)}
+    assert select(wh, "SELECT version, backfilled FROM {ds}.schema_versions") == [
+        {"version": schema.SCHEMA_VERSION, "backfilled": 5}]
+    select(wh, "UPDATE {ds}.activities SET name = 'edited by hand' WHERE id = 1")
+    wh.setup()  # again: nothing left to add, no second pass
+    assert select(wh, "SELECT name FROM {ds}.activities WHERE id = 1") == [{"name": "edited by hand"}]
+    assert wh.upsert_activities(rows(activity(6, pr_count=3)), "grow-1") == UpsertResult(1, 0)
+    assert select(wh, "SELECT pr_count FROM {ds}.activities WHERE id = 6") == [{"pr_count": 3}]
+    assert not [t for t in wh.client.list_tables(bq_dataset) if t.table_id.startswith("_tmp_")]
+
+
+def test_a_dataset_from_newer_code_is_refused(wh: BigQueryWarehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION - 1)
+    with pytest.raises(ConfigError, match=rf"{wh.dataset} has schema version {schema.SCHEMA_VERSION + 1} .* "
+                                          "Upgrade the code"):
+        wh.setup()
 
 
 def test_same_batch_key_is_applied_once(wh: BigQueryWarehouse) -> None:

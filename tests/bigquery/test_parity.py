@@ -57,3 +57,22 @@ def test_same_input_same_tables(bq_dataset: str, tmp_path: Path) -> None:
     assert bq.latest_start_date() == duck.latest_start_date()
     duck.close()
     bq.close()
+
+
+# Strava's wire text, escapes and all (Rails writes `>` as \u003e); a row keeps the same JSON value.
+RECEIVED = (r'{"id": 77, "name": "5k \u003e 10k, \u00e9t\u00e9 \ud83d\udeb4 \"q\" \\ \/", "distance": 12.0, '
+            r'"upload_id": 12345678901234567, "map": {"id": "a77", "summary_polyline": "a\\b"}, '
+            r'"start_latlng": [45.5, -73.25], "photos": {}, "tags": [], "device_name": null, "trainer": true}')
+
+
+def test_raw_parses_to_the_json_value_received(bq_dataset: str, tmp_path: Path) -> None:
+    bq, duck = BigQueryWarehouse.from_spec(bq_dataset), DuckDBWarehouse(tmp_path / "w.duckdb")
+    for wh in (bq, duck):
+        wh.setup()
+        wh.upsert_activities([activity_row(json.loads(RECEIVED), T0)[0]], "raw-1")
+    duck_text = duck.conn.execute("SELECT raw::VARCHAR FROM activities").fetchall()[0][0]
+    assert json.loads(duck_text) == json.loads(RECEIVED)
+    assert "5k > 10k, été 🚴" in duck_text  # the same value, not the same text (as the column says)
+    assert _bq_rows(bq, "activities", ["id", "raw"]) == [{"id": 77, "raw": json.loads(RECEIVED)}]
+    duck.close()
+    bq.close()

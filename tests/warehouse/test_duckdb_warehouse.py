@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime
 import duckdb
 import pytest
 
-from strava.errors import WarehouseError
+from strava import schema
+from strava.errors import ConfigError, WarehouseError
 from strava.schema import activity_row
+from strava.warehouse import duckdb as duck
 from strava.warehouse.duckdb import DuckDBWarehouse
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
@@ -59,6 +61,100 @@ def test_setup_adds_columns_the_schema_gained(tmp_path):
     w.setup()
     assert w.conn.execute("SELECT id, name, sport_type FROM activities").fetchall() == [(5, None, None)]
     w.close()
+
+
+def versions(w):
+    return [v for (v,) in w.conn.execute("SELECT version FROM schema_versions ORDER BY version").fetchall()]
+
+
+def typed(w):
+    names = ", ".join(f'"{c.name}"' for c in schema.DERIVED_COLUMNS)
+    return {r[0]: r[1:] for r in w.conn.execute(f"SELECT id, {names} FROM activities").fetchall()}
+
+
+def expected(items):
+    return {r["id"]: tuple(r[c.name] for c in schema.DERIVED_COLUMNS) for r in rows(*items)}
+
+
+def items(n):
+    return [{"id": i, "name": f"ride {i}", "pr_count": i % 3, "distance": 10.5 * i,
+             "start_date": f"2026-01-{i:02d}T10:00:00Z", "start_latlng": [45.0, -73.0 - i]} for i in range(1, n + 1)]
+
+
+def older_code(warehouse, monkeypatch, dropped="pr_count"):
+    """The file as the code before this version left it: a column missing, an older version recorded."""
+    warehouse.conn.execute(f'ALTER TABLE activities DROP COLUMN "{dropped}"')
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+
+
+def test_a_newer_schema_fills_the_new_column_of_old_rows_from_raw(warehouse, monkeypatch):
+    stored = items(5)
+    warehouse.upsert_activities(rows(*stored), "1")
+    synced = warehouse.conn.execute("SELECT id, synced_at FROM activities ORDER BY id").fetchall()
+    older_code(warehouse, monkeypatch)
+    monkeypatch.setattr(duck, "REDERIVE_ROWS", 2)  # three batches
+    warehouse.setup()
+    assert typed(warehouse) == expected(stored)  # pr_count is back, from raw, on every old row
+    assert warehouse.conn.execute("SELECT count(*) FROM activities WHERE pr_count IS NULL").fetchall() == [(0,)]
+    assert warehouse.conn.execute("SELECT id, synced_at FROM activities ORDER BY id").fetchall() == synced
+    assert versions(warehouse) == [schema.SCHEMA_VERSION - 1, schema.SCHEMA_VERSION]
+    assert warehouse.conn.execute("SELECT backfilled FROM schema_versions WHERE version = ?",
+                                  [schema.SCHEMA_VERSION]).fetchall() == [(5,)]
+    warehouse.conn.execute("UPDATE activities SET name = 'edited by hand' WHERE id = 1")
+    warehouse.setup()  # up to date: no second pass
+    assert warehouse.conn.execute("SELECT name FROM activities WHERE id = 1").fetchall() == [("edited by hand",)]
+
+
+def test_a_file_from_before_versions_were_kept_is_rederived_once(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("CREATE TABLE activities (id BIGINT PRIMARY KEY, name VARCHAR, raw JSON, synced_at TIMESTAMPTZ)")
+        conn.execute("""INSERT INTO activities VALUES (5, 'stale', '{"id": 5, "name": "Lunch", "pr_count": 2}', now()),
+                        (6, 'kept', '["not an activity"]', now())""")
+    w = DuckDBWarehouse(path)
+    w.setup()
+    assert w.conn.execute("SELECT id, name, pr_count FROM activities ORDER BY id").fetchall() == [
+        (5, "Lunch", 2), (6, "kept", None)]  # a raw that maps to no row is left as it was
+    assert versions(w) == [schema.SCHEMA_VERSION]
+    w.close()
+
+
+def test_an_interrupted_pass_leaves_a_usable_file_and_runs_again(warehouse, monkeypatch):
+    stored = items(6)
+    warehouse.upsert_activities(rows(*stored), "1")
+    older_code(warehouse, monkeypatch)
+    monkeypatch.setattr(duck, "REDERIVE_ROWS", 2)
+    calls = []
+
+    def failing_second_batch(batch):
+        calls.append(1)
+        if len(calls) == 2:
+            raise duckdb.IOException("No space left on device")
+        return duck_derived_rows(batch)
+
+    duck_derived_rows = duck.derived_rows
+    monkeypatch.setattr(duck, "derived_rows", failing_second_batch)
+    with pytest.raises(WarehouseError, match="setup failed.*No space left"):
+        warehouse.setup()
+    assert versions(warehouse) == [schema.SCHEMA_VERSION - 1]  # not recorded: the next setup runs the pass again
+    filled = warehouse.conn.execute("SELECT id FROM activities WHERE pr_count IS NOT NULL ORDER BY id").fetchall()
+    assert filled == [(1,), (2,)]  # the first batch was committed, the second rolled back
+    assert warehouse.upsert_activities(rows(*items(7)), "2").inserted == 1  # still usable
+    monkeypatch.setattr(duck, "derived_rows", duck_derived_rows)
+    warehouse.setup()
+    assert typed(warehouse) == expected(items(7))
+    assert versions(warehouse)[-1] == schema.SCHEMA_VERSION
+
+
+def test_a_file_from_newer_code_is_refused_untouched(warehouse, monkeypatch):
+    warehouse.upsert_activities(rows(*items(2)), "1")
+    warehouse.conn.execute("ALTER TABLE activities DROP COLUMN pr_count")  # as if newer code had dropped it
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION - 1)
+    with pytest.raises(ConfigError, match=rf"schema version {schema.SCHEMA_VERSION + 1} .* Upgrade the code"):
+        warehouse.setup()
+    columns = {r[0] for r in warehouse.conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'activities'").fetchall()}
+    assert "pr_count" not in columns  # no DDL ran
 
 
 def test_athlete_settings_keep_other_values(warehouse):
