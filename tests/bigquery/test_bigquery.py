@@ -181,6 +181,33 @@ def test_setup_adds_columns_the_schema_gained_and_fills_old_rows_from_raw(
     assert not [t for t in wh.client.list_tables(bq_dataset) if t.table_id.startswith("_tmp_")]
 
 
+def test_a_failed_upgrade_is_a_warehouse_error_and_runs_again(wh: BigQueryWarehouse,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from strava.warehouse import bigquery as bq_engine
+
+    wh.upsert_activities(rows(*(activity(i, pr_count=i) for i in range(1, 4))), "upgrade-1")
+    select(wh, "UPDATE {ds}.activities SET pr_count = NULL WHERE TRUE")  # as the older code left them
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    monkeypatch.setattr(bq_engine, "REDERIVE_ROWS", 2)
+    derive = bq_engine.derived_rows
+    pages: list[int] = []
+
+    def second_page_unloadable(stored: Any) -> list[dict[str, Any]]:
+        pages.append(1)
+        return derive(stored) if len(pages) == 1 else [{"id": 1, "start_date": "never"}]  # the load fails
+
+    monkeypatch.setattr(bq_engine, "derived_rows", second_page_unloadable)
+    with pytest.raises(WarehouseError, match=rf"BigQuery schema upgrade on {wh.project}\.{wh.dataset}\.activities"):
+        wh.setup()
+    assert select(wh, "SELECT MAX(version) AS v FROM {ds}.schema_versions") == [{"v": schema.SCHEMA_VERSION - 1}]
+    assert not [t for t in wh.client.list_tables(wh.dataset) if t.table_id.startswith("_tmp_")]
+    monkeypatch.setattr(bq_engine, "derived_rows", derive)
+    wh.setup()  # the version was not recorded: the pass runs again, whole
+    assert select(wh, "SELECT id, pr_count FROM {ds}.activities ORDER BY id") == [
+        {"id": i, "pr_count": i} for i in range(1, 4)]
+    assert select(wh, "SELECT MAX(version) AS v FROM {ds}.schema_versions") == [{"v": schema.SCHEMA_VERSION}]
+
+
 def test_a_dataset_from_newer_code_is_refused(wh: BigQueryWarehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION - 1)
     with pytest.raises(ConfigError, match=rf"{wh.dataset} has schema version {schema.SCHEMA_VERSION + 1} .* "
