@@ -36,7 +36,7 @@ def test_defaults_documented_in_the_brief(tf: Module) -> None:
 
 def test_providers_are_pinned_to_a_range() -> None:
     text = (TF_DIR / "versions.tf").read_text(encoding="utf-8")
-    for provider in ("google", "archive"):
+    for provider in ("google", "archive", "time"):
         block = re.search(provider + r"\s*=\s*\{(.*?)\}", text, re.S)
         assert block, provider
         assert re.search(r'version\s*=\s*">=\s*[\d.]+,\s*<\s*[\d.]+"', block.group(1)), provider
