@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-function.txt requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
-.PHONY: run test lint test-reliability serve bench report-screenshot deploy venv bqemulator checkov clean
+.PHONY: run test lint test-reliability serve bench report-screenshot deploy venv bqemulator checkov tfschema clean
 
 $(STAMP):
 	rm -f $(VENV)/.installed-*
@@ -20,8 +20,8 @@ venv: $(STAMP)
 run: venv
 	$(BIN)/python -m strava demo
 
-## make test: lint, then the whole suite (bqemulator and checkov get virtualenvs of their own)
-test: venv bqemulator checkov lint
+## make test: lint, then the whole suite (bqemulator, checkov and the provider schemas get virtualenvs of their own)
+test: venv bqemulator checkov tfschema lint
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
 
 lint: venv
@@ -34,6 +34,9 @@ bqemulator:
 
 checkov:
 	scripts/setup-checkov.sh
+
+tfschema:
+	scripts/setup-tfschema.sh
 
 test-reliability: venv bqemulator
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider tests/reliability
@@ -52,4 +55,4 @@ deploy: venv
 	scripts/deploy.sh
 
 clean:
-	rm -rf $(VENV) .venv-bqemulator .venv-checkov .strava
+	rm -rf $(VENV) .venv-bqemulator .venv-checkov .venv-tfschema .strava

@@ -4,6 +4,7 @@ locals {
     "bigquery.googleapis.com",
     "cloudbuild.googleapis.com", # builds the function from source
     "cloudfunctions.googleapis.com",
+    "cloudresourcemanager.googleapis.com", # project IAM grants (google_project_iam_member) read and set the project policy
     "cloudscheduler.googleapis.com",
     "iam.googleapis.com",
     "logging.googleapis.com",

@@ -1,14 +1,34 @@
 locals {
   repo_root = "${path.module}/.."
-  # Only what the function imports: main.py and the strava package, without the simulator (a
-  # development tool the function never imports) and without bytecode caches.
-  function_source_files = concat(
-    ["main.py"],
-    [
-      for f in fileset(local.repo_root, "strava/**") : f
-      if !startswith(f, "strava/simulator/") && !strcontains(f, "__pycache__/") && !endswith(f, ".pyc")
-    ],
-  )
+  # Only what the function imports (tests/terraform/test_function.py compares this list with the
+  # modules main.py reaches) and the view SQL the BigQuery warehouse reads; no simulator, CLI, report,
+  # DuckDB, or bytecode caches.
+  function_modules = [
+    "main.py",
+    "strava/__init__.py",
+    "strava/analytics/__init__.py",
+    "strava/analytics/views.py",
+    "strava/client.py",
+    "strava/errors.py",
+    "strava/gcp.py",
+    "strava/http.py",
+    "strava/logs.py",
+    "strava/ratelimit.py",
+    "strava/schema.py",
+    "strava/secrets/__init__.py",
+    "strava/secrets/base.py",
+    "strava/secrets/file.py",
+    "strava/secrets/secretmanager.py",
+    "strava/settings.py",
+    "strava/sync.py",
+    "strava/trigger.py",
+    "strava/warehouse/__init__.py",
+    "strava/warehouse/base.py",
+    "strava/warehouse/bigquery.py",
+    "strava/warehouse/bigquery_schema.py",
+  ]
+  function_view_sql     = "strava/analytics/sql/bigquery/*.sql"
+  function_source_files = concat(local.function_modules, tolist(fileset(local.repo_root, local.function_view_sql)))
 }
 
 data "archive_file" "function_source" {
@@ -45,20 +65,13 @@ resource "google_storage_bucket" "function_source" {
     enabled = true
   }
 
-  # Each deploy uploads a new object; keep a few superseded ones for rollback, not forever.
+  # Each deploy uploads an object under a new (content-hash) name and Terraform deletes the previous
+  # one, which versioning keeps as a noncurrent version: restorable for 30 days, then gone. The live
+  # zip is never touched (an age rule would delete it, and a rebuild would then find no source).
   lifecycle_rule {
     condition {
-      num_newer_versions = 3
-      with_state         = "ARCHIVED"
-    }
-    action {
-      type = "Delete"
-    }
-  }
-
-  lifecycle_rule {
-    condition {
-      age = 90
+      with_state                 = "ARCHIVED"
+      days_since_noncurrent_time = 30
     }
     action {
       type = "Delete"
@@ -83,8 +96,9 @@ resource "google_cloudfunctions2_function" "sync" {
   labels      = { app = "strava-sync" }
 
   build_config {
-    runtime     = "python312"
-    entry_point = "run"
+    runtime         = "python312"
+    entry_point     = "run"
+    service_account = google_service_account.build.id
 
     source {
       storage_source {
@@ -110,6 +124,8 @@ resource "google_cloudfunctions2_function" "sync" {
       STRAVA_WAREHOUSE     = "bigquery:${var.project_id}.${var.dataset_id}"
       STRAVA_SECRETS       = "secretmanager:${var.project_id}"
       STRAVA_LOOKBACK_DAYS = tostring(var.lookback_days)
+      # Log lines carry a trace field built from the project id (Cloud Run does not set this itself).
+      GOOGLE_CLOUD_PROJECT = var.project_id
     }
   }
 
@@ -119,5 +135,8 @@ resource "google_cloudfunctions2_function" "sync" {
     google_project_iam_member.function_bigquery_job_user,
     google_bigquery_dataset_iam_member.function_data_editor,
     google_secret_manager_secret_iam_member.function_secret_accessor,
+    google_secret_manager_secret_iam_member.function_refresh_token_manager,
+    # The first build must find its account's roles in place.
+    time_sleep.build_grants_visible,
   ]
 }

@@ -19,6 +19,42 @@ resource "google_service_account" "scheduler" {
   depends_on = [google_project_service.required]
 }
 
+# Cloud Build builds the function's container as this account. Without one it would use the Compute
+# Engine default account: an Editor in older projects, and without any role in organisations created
+# since May 2024, where the first build then fails.
+resource "google_service_account" "build" {
+  project      = var.project_id
+  account_id   = "${var.function_name}-build"
+  display_name = "Strava sync function build (${var.function_name})"
+  description  = "Builds the Strava sync function's container from its source zip; nothing else."
+
+  depends_on = [google_project_service.required]
+}
+
+# What a function build needs (Google's guide for a custom build account): write its logs, push the
+# image, read the source. Granted on the project because the repository and the bucket involved
+# (gcf-artifacts, and gcf-v2-sources-* into which Cloud Functions copies the source zip) are created by
+# Cloud Functions during the first deploy, after this grant. Not roles/cloudbuild.builds.builder: it
+# may start other builds, which run as other accounts (checkov CKV_GCP_49).
+locals {
+  build_roles = toset(["roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer"])
+}
+
+resource "google_project_iam_member" "build" {
+  for_each = local.build_roles
+
+  project = var.project_id
+  role    = each.value
+  member  = google_service_account.build.member
+}
+
+# IAM grants take up to a minute or two to reach every Google service; the first build starts seconds
+# after the function is created, so it waits for the build account's grants.
+resource "time_sleep" "build_grants_visible" {
+  create_duration = "90s"
+  triggers        = { for role, grant in google_project_iam_member.build : role => grant.id }
+}
+
 # Running query and load jobs is a project-level permission; it gives no access to any data.
 resource "google_project_iam_member" "function_bigquery_job_user" {
   project = var.project_id
@@ -44,15 +80,9 @@ resource "google_secret_manager_secret_iam_member" "function_secret_accessor" {
   member    = google_service_account.function.member
 }
 
-# Strava rotates the refresh token: store the new one as a new version...
-resource "google_secret_manager_secret_iam_member" "function_refresh_token_adder" {
-  project   = var.project_id
-  secret_id = google_secret_manager_secret.strava[local.refresh_token_secret].secret_id
-  role      = "roles/secretmanager.secretVersionAdder"
-  member    = google_service_account.function.member
-}
-
-# ...and destroy the superseded versions (each kept version, even disabled, is billed beyond 6).
+# Strava rotates the refresh token: store the new one as a new version and destroy the superseded ones
+# (each kept version, even disabled, is billed beyond 6). secretVersionManager includes adding
+# versions, so secretVersionAdder beside it would grant nothing more.
 resource "google_secret_manager_secret_iam_member" "function_refresh_token_manager" {
   project   = var.project_id
   secret_id = google_secret_manager_secret.strava[local.refresh_token_secret].secret_id

@@ -1,8 +1,8 @@
 locals {
   function_uri = google_cloudfunctions2_function.sync.service_config[0].uri
-  # Cloud Scheduler must wait for the whole run (1800 s is its ceiling); a shorter deadline would
-  # record a failure, and retry, while the sync is still working.
-  attempt_deadline = "${min(var.function_timeout_seconds + 60, 1800)}s"
+  # Cloud Scheduler must wait for the whole run; a shorter deadline would record a failure, and retry,
+  # while the sync is still working. variables.tf caps the timeout so this stays within 1800 s.
+  attempt_deadline = "${var.function_timeout_seconds + 60}s"
 
   scheduler_jobs = {
     incremental = {

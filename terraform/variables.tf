@@ -14,8 +14,8 @@ variable "region" {
   default     = "europe-west1"
 
   validation {
-    condition     = can(regex("^[a-z]+-[a-z]+[0-9]$", var.region))
-    error_message = "region must be a single Cloud region such as europe-west1 or us-central1."
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]{1,2}$", var.region))
+    error_message = "region must be a single Cloud region such as europe-west1, europe-west12 or us-central1."
   }
 }
 
@@ -36,7 +36,7 @@ variable "function_name" {
   default     = "strava-sync"
 
   validation {
-    # 4-24 characters so that "<name>-sched" still fits the 30-character service account id.
+    # 4-24 characters so that "<name>-sched" and "<name>-build" still fit the 30-character service account id.
     condition     = can(regex("^[a-z][a-z0-9-]{2,22}[a-z0-9]$", var.function_name))
     error_message = "function_name must be 4-24 lowercase letters, digits or hyphens, starting with a letter."
   }
@@ -106,14 +106,15 @@ variable "function_memory" {
 }
 
 variable "function_timeout_seconds" {
-  description = "Maximum run time of one sync, in seconds. The scheduler waits this long plus a minute. A run is capped by Strava's 100 reads per 15 minutes (about 100 pages, under a minute at real latency; make bench: 10,000 activities in 14 s into BigQuery at 150 ms a request), so 540 s is ample."
+  description = "Maximum run time of one sync, in seconds (60-1740). The scheduler waits this long plus a minute. A run is capped by Strava's 100 reads per 15 minutes (about 100 pages, under a minute at real latency; make bench: 10,000 activities in 14 s into BigQuery at 150 ms a request), so 540 s is ample."
   type        = number
   default     = 540
 
   validation {
-    # Cloud Scheduler's attempt_deadline cannot exceed 1800 s, and it must outlast the function.
-    condition     = var.function_timeout_seconds >= 60 && var.function_timeout_seconds <= 1800
-    error_message = "function_timeout_seconds must be between 60 and 1800."
+    # The scheduler's attempt deadline (timeout + 60 s) must outlast the run, and Cloud Scheduler
+    # refuses deadlines above 1800 s: 1740 s is the longest timeout that keeps the margin.
+    condition     = var.function_timeout_seconds >= 60 && var.function_timeout_seconds <= 1740 && floor(var.function_timeout_seconds) == var.function_timeout_seconds
+    error_message = "function_timeout_seconds must be a whole number between 60 and 1740 (Cloud Scheduler waits at most 1800 s, and must wait a minute longer than a run)."
   }
 }
 

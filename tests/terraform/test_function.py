@@ -1,10 +1,10 @@
 """The gen2 function: runtime, limits, ingress, environment, and what goes into its source zip."""
 
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.function.test_function_requirements import _module_file, production_path
 from tests.terraform.hcl import ROOT, Module, single
 
 
@@ -40,6 +40,7 @@ def test_environment_names_the_warehouse_and_the_secret_store(tf: Module, functi
     assert env["STRAVA_WAREHOUSE"] == "bigquery:${var.project_id}.${var.dataset_id}"
     assert env["STRAVA_SECRETS"] == "secretmanager:${var.project_id}"
     assert env["STRAVA_LOOKBACK_DAYS"] == "${tostring(var.lookback_days)}"
+    assert env["GOOGLE_CLOUD_PROJECT"] == "${var.project_id}"  # main.py builds the log trace field from it
 
 
 def test_source_object_is_named_by_content_hash(tf: Module) -> None:
@@ -54,36 +55,30 @@ def test_source_bucket_is_private_and_versioned(tf: Module) -> None:
     assert single(bucket["versioning"])["enabled"] is True
 
 
-def _source_filter(tf: Module):
-    """Turn the `function_source_files` for-expression into a Python predicate over paths."""
-    expression = tf.locals["function_source_files"]
-    fixed = re.match(r'\$\{concat\(\[((?:"[^"]+",?\s*)+)\]', expression)
-    glob = re.search(r'fileset\(local\.repo_root, "([^"]+)"\)', expression)
-    condition = re.search(r"\bif (.+)\]\)\}$", expression)
-    assert fixed and glob and condition, f"unexpected function_source_files expression: {expression}"
-    tests = {"startswith": str.startswith, "strcontains": str.__contains__, "endswith": str.endswith}
-    clauses = []
-    for clause in condition.group(1).split("&&"):
-        m = re.fullmatch(r'\s*!(startswith|strcontains|endswith)\(f, "([^"]+)"\)\s*', clause)
-        assert m, f"unexpected clause {clause!r}"
-        clauses.append((tests[m.group(1)], m.group(2)))
-    always = re.findall(r'"([^"]+)"', fixed.group(1))
-    return always, glob.group(1), lambda path: not any(test(path, arg) for test, arg in clauses)
+def test_lifecycle_deletes_only_superseded_zips(tf: Module) -> None:
+    """Each zip has its own (content-hash) name, so it never gets a newer version: Terraform deletes it when
+    the next one is uploaded, which versioning turns into a noncurrent version. Only those may expire."""
+    for rule in tf.resource("google_storage_bucket", "function_source")["lifecycle_rule"]:
+        condition = single(rule["condition"])
+        assert single(rule["action"])["type"] == "Delete"
+        assert condition.get("with_state") == "ARCHIVED", f"this rule may delete the live zip: {condition}"
+        assert "num_newer_versions" not in condition, "content-hashed objects never have newer versions"
+        assert condition["days_since_noncurrent_time"] >= 7
 
 
-def test_archive_holds_the_function_and_its_package_but_not_the_simulator(tf: Module, tmp_path: Path) -> None:
-    always, pattern, keep = _source_filter(tf)
-    assert always == ["main.py"]  # requirements.txt comes from requirements-function.txt (below)
-    assert pattern == "strava/**"
-    fake_repo = {"strava/__init__.py", "strava/sync.py", "strava/warehouse/bigquery.py",
-                 "strava/analytics/sql/bigquery/weekly_summary.sql", "strava/simulator/__init__.py",
-                 "strava/simulator/server.py", "strava/__pycache__/sync.cpython-312.pyc",
-                 "strava/warehouse/__pycache__/base.cpython-312.pyc"}
-    kept = {p for p in fake_repo if keep(p)}
-    assert kept == {"strava/__init__.py", "strava/sync.py", "strava/warehouse/bigquery.py",
-                    "strava/analytics/sql/bigquery/weekly_summary.sql"}
-    real = [p.relative_to(ROOT).as_posix() for p in (ROOT / "strava").rglob("*") if p.is_file()]
-    assert "strava/schema.py" in {p for p in real if keep(p)}
+def test_archive_holds_exactly_the_modules_main_imports_and_the_bigquery_view_sql(tf: Module) -> None:
+    modules, _ = production_path()
+    imported = {_module_file(m).relative_to(ROOT).as_posix() for m in modules}
+    listed = set(tf.locals["function_modules"])
+    assert len(listed) == len(tf.locals["function_modules"]), "a file is listed twice"
+    assert not imported - listed, f"add to local.function_modules (function.tf): {sorted(imported - listed)}"
+    assert not listed - imported, f"main.py never imports these; drop them from the zip: {sorted(listed - imported)}"
+    assert tf.locals["function_view_sql"] == "strava/analytics/sql/bigquery/*.sql"
+    assert list(ROOT.glob(tf.locals["function_view_sql"])), "the BigQuery warehouse reads these at run time"
+    assert tf.locals["function_source_files"] == (
+        "${concat(local.function_modules, tolist(fileset(local.repo_root, local.function_view_sql)))}")
+    left_out = ("strava/simulator/", "strava/cli.py", "strava/report.py", "strava/warehouse/duckdb.py")
+    assert not [f for f in listed if f.startswith(left_out)]
 
 
 def test_archive_is_built_only_from_that_list_and_the_function_requirements(tf: Module) -> None:
@@ -100,5 +95,4 @@ def test_zipped_requirements_are_the_function_set_not_the_cli_set(tf: Module) ->
     requirements = single(tf.data[("archive_file", "function_source")]["source"])
     assert requirements["content"] == '${file("${local.repo_root}/requirements-function.txt")}'
     assert (ROOT / "requirements-function.txt").is_file()
-    always, _, _ = _source_filter(tf)
-    assert "requirements.txt" not in always  # one file per name in the zip: the root file stays out
+    assert "requirements.txt" not in tf.locals["function_modules"]  # one file per name in the zip

@@ -7,6 +7,7 @@ from tests.terraform.hcl import TF_DIR, Module, quoted_strings
 
 FUNCTION_SA = "${google_service_account.function.member}"
 SCHEDULER_SA = "${google_service_account.scheduler.member}"
+BUILD_SA = "${google_service_account.build.member}"
 REFRESH_TOKEN = "${google_secret_manager_secret.strava[local.refresh_token_secret].secret_id}"
 
 # (resource type, role, scope attribute, scope value, member): nothing more, nothing less.
@@ -16,12 +17,12 @@ EXPECTED_GRANTS = {
      "${google_bigquery_dataset.strava.dataset_id}", FUNCTION_SA),
     ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor", "secret_id",
      "${each.value.secret_id}", FUNCTION_SA),
-    ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretVersionAdder", "secret_id",
-     REFRESH_TOKEN, FUNCTION_SA),
     ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretVersionManager", "secret_id",
      REFRESH_TOKEN, FUNCTION_SA),
     ("google_cloud_run_v2_service_iam_member", "roles/run.invoker", "name",
      "${google_cloudfunctions2_function.sync.name}", SCHEDULER_SA),
+    *(("google_project_iam_member", role, "project", "${var.project_id}", BUILD_SA)
+      for role in ("roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer")),
 }
 SCOPE_ATTRIBUTE = {
     "google_project_iam_member": "project",
@@ -37,7 +38,10 @@ def _grants(tf: Module) -> set[tuple[str, str, str, str, str]]:
         if type_.endswith("_iam_member"):
             assert type_ in SCOPE_ATTRIBUTE, f"{type_}.{name}: unexpected kind of grant"
             scope = SCOPE_ATTRIBUTE[type_]
-            grants.add((type_, body["role"], scope, body[scope], body["member"]))
+            roles = [body["role"]]
+            if body["role"] == "${each.value}":  # one grant per role of a literal set
+                roles = quoted_strings(tf.locals[body["for_each"].removeprefix("${local.").removesuffix("}")])
+            grants.update((type_, role, scope, body[scope], body["member"]) for role in roles)
     return grants
 
 
@@ -66,6 +70,25 @@ def test_run_invoker_is_on_this_functions_service_in_its_region(tf: Module) -> N
 def test_the_function_runs_as_its_own_service_account(tf: Module) -> None:
     service = tf.resource("google_cloudfunctions2_function", "sync")["service_config"][0]
     assert service["service_account_email"] == "${google_service_account.function.email}"
+
+
+def test_the_function_builds_as_its_own_account_once_its_grant_has_propagated(tf: Module) -> None:
+    function = tf.resource("google_cloudfunctions2_function", "sync")
+    assert function["build_config"][0]["service_account"] == "${google_service_account.build.id}"
+    wait = tf.resource("time_sleep", "build_grants_visible")
+    assert wait["triggers"] == "${{for role, grant in google_project_iam_member.build : role => grant.id}}"
+    assert tf.resource("google_project_iam_member", "build")["for_each"] == "${local.build_roles}"
+    assert int(wait["create_duration"].rstrip("s")) >= 60
+    assert "${time_sleep.build_grants_visible}" in function["depends_on"]
+    accounts = {body["account_id"] for body in tf.of_type("google_service_account").values()}
+    assert accounts == {"${var.function_name}-fn", "${var.function_name}-sched", "${var.function_name}-build"}
+
+
+def test_grants_the_function_needs_exist_before_it_does(tf: Module) -> None:
+    needs = set(tf.resource("google_cloudfunctions2_function", "sync")["depends_on"])
+    grants = {f"${{{type_}.{name}}}" for (type_, name), body in tf.resources.items()
+              if type_.endswith("_iam_member") and body["member"] == FUNCTION_SA}
+    assert grants <= needs, f"the function should depend on {sorted(grants - needs)}"
 
 
 def test_only_additive_iam_resources() -> None:

@@ -5,8 +5,8 @@ import re
 from tests.terraform.hcl import TF_DIR, Module, single, var_refs
 
 REQUIRED_APIS = {
-    "artifactregistry", "bigquery", "cloudbuild", "cloudfunctions", "cloudscheduler", "iam", "logging",
-    "monitoring", "run", "secretmanager", "storage",
+    "artifactregistry", "bigquery", "cloudbuild", "cloudfunctions", "cloudresourcemanager", "cloudscheduler", "iam",
+    "logging", "monitoring", "run", "secretmanager", "storage",
 }
 
 
@@ -36,7 +36,7 @@ def test_defaults_documented_in_the_brief(tf: Module) -> None:
 
 def test_providers_are_pinned_to_a_range() -> None:
     text = (TF_DIR / "versions.tf").read_text(encoding="utf-8")
-    for provider in ("google", "archive"):
+    for provider in ("google", "archive", "time"):
         block = re.search(provider + r"\s*=\s*\{(.*?)\}", text, re.S)
         assert block, provider
         assert re.search(r'version\s*=\s*">=\s*[\d.]+,\s*<\s*[\d.]+"', block.group(1)), provider
@@ -71,8 +71,44 @@ def test_alert_channel_is_optional_and_policies_watch_the_log_metrics(tf: Module
     absent = single(tf.resource("google_monitoring_alert_policy", "no_success")["conditions"])
     assert "sync_succeeded" in single(absent["condition_absent"])["filter"]
     assert int(single(absent["condition_absent"])["duration"].rstrip("s")) <= 84600  # API maximum
-    threshold = single(tf.resource("google_monitoring_alert_policy", "sync_failed")["conditions"])
-    assert "sync_failed" in single(threshold["condition_threshold"])["filter"]
+    on_count = tf.resource("google_monitoring_alert_policy", "on_count")
+    assert on_count["for_each"] == "${var.enable_alerts ? local.count_alerts : {}}"
+    threshold = single(single(on_count["conditions"])["condition_threshold"])
+    assert threshold["filter"].startswith('metric.type="logging.googleapis.com/user/${each.value.metric}"')
+    assert threshold["comparison"] == "COMPARISON_GT" and threshold["threshold_value"] == 0
+    assert tf.locals["count_alerts"]["sync_failed"]["metric"] == "${google_logging_metric.sync_failed.name}"
+
+
+def test_a_failed_request_alerts_even_when_the_run_logged_nothing(tf: Module) -> None:
+    """A timeout or a killed instance logs no sync_finished line; Cloud Run's request log still has the 5xx."""
+    metric = tf.resource("google_logging_metric", "requests_failed")["filter"]
+    for clause in ('resource.type=\\"cloud_run_revision\\"', 'resource.labels.service_name=\\"${var.function_name}\\"',
+                   'log_id(\\"run.googleapis.com/requests\\")', "httpRequest.status>=500"):
+        assert clause in metric, clause
+    alert = tf.locals["count_alerts"]["requests_failed"]  # fires on any count (see the test above)
+    assert alert["metric"] == "${google_logging_metric.requests_failed.name}"
+    assert "timeout" in alert["docs"] and "memory" in alert["docs"]
+
+
+def test_alert_policies_wait_until_their_log_metrics_are_visible(tf: Module) -> None:
+    """Without the wait the first apply fails with 404 "Cannot find metric(s)" (provider issue 11102)."""
+    wait = tf.resource("time_sleep", "log_metrics_visible")
+    metrics = {f"${{google_logging_metric.{name}.id}}" for name in tf.of_type("google_logging_metric")}
+    assert set(wait["triggers"].values()) == metrics
+    assert int(wait["create_duration"].rstrip("s")) >= 60
+    assert wait["count"] == "${var.enable_alerts ? 1 : 0}"
+    for name, policy in tf.of_type("google_monitoring_alert_policy").items():
+        assert policy["depends_on"] == ["${time_sleep.log_metrics_visible}"], name
+        assert "var.enable_alerts ?" in policy.get("count", policy.get("for_each")), name
+
+
+def test_region_accepts_one_and_two_digit_regions(tf: Module) -> None:
+    pattern = re.fullmatch(r'\$\{can\(regex\("(.+)", var\.region\)\)\}',
+                           single(tf.variables["region"]["validation"])["condition"]).group(1)
+    for region in ("europe-west1", "europe-west10", "europe-west12", "us-central1", "northamerica-northeast2"):
+        assert re.fullmatch(pattern, region), region
+    for region in ("europe-west", "europe-west123", "EU", "europe-west1-b", "us"):
+        assert not re.fullmatch(pattern, region), region
 
 
 def test_outputs_for_the_deploy_script_and_the_docs(tf: Module) -> None:
