@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script (`python bench/run.py`): make `bench`, `localservices` and `strava` importable
+if str(ROOT) not in sys.path:  # run as a script (`python bench/run.py`): make our packages importable
     sys.path.insert(0, str(ROOT))
 
 from bench import report  # noqa: E402
