@@ -26,12 +26,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script (`python bench/run.py`): make `bench` and `strava` importable
+if str(ROOT) not in sys.path:  # run as a script (`python bench/run.py`): make our packages importable
     sys.path.insert(0, str(ROOT))
 
 from bench import report  # noqa: E402
 from bench.services import Simulator, bigquery_emulator, function_cold_start, python  # noqa: E402
-from tests.services import Service  # noqa: E402
+from localservices import Service  # noqa: E402
 
 SEED = 42
 PER_PAGE = 200

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.services import Service, spawn, start_bqemulator, start_functions_framework, wait_until_answering
+from localservices import Service, spawn, start_bqemulator, start_functions_framework, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = ROOT / ".venv" / "bin" / "python"

@@ -20,6 +20,7 @@ from typing import Any
 import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
+import polyline
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
@@ -67,29 +68,20 @@ def _ensure_views(conn: Any) -> bool:
     return True
 
 
-# --- polylines -----------------------------------------------------------------------------------
+# --- routes ------------------------------------------------------------------------------------
 
-def decode_polyline(text: str, precision: int = 5) -> list[tuple[float, float]]:
-    """Google's encoded polyline -> [(lat, lng), ...]; a truncated string yields the points before the cut."""
-    return [(float(lat), float(lng)) for lat, lng in decode_polyline_array(text, precision)]
-
-
-def decode_polyline_array(text: str, precision: int = 5) -> np.ndarray:
-    """The same as an (n, 2) array, vectorised: thousands of routes decode in a fraction of a second.
-
-    Each value is a little-endian run of 5-bit chunks (char - 63), every chunk but the last flagged 0x20;
-    values are zigzag-encoded deltas, alternately latitude and longitude."""
-    chunks = np.frombuffer(text.encode("ascii", "replace"), dtype=np.uint8).astype(np.int64) - 63
-    last = np.flatnonzero(chunks < 0x20)  # the final chunk of each value
-    if len(last) < 2:
-        return np.empty((0, 2))
-    chunks = chunks[: last[-1] + 1]  # drop an unfinished value at the end
-    first = np.concatenate(([0], last[:-1] + 1))
-    position = np.arange(len(chunks)) - np.repeat(first, last - first + 1)
-    values = np.add.reduceat((chunks & 0x1F) << (5 * position), first)
-    deltas = np.where(values & 1, ~(values >> 1), values >> 1)
-    deltas = deltas[: len(deltas) // 2 * 2].reshape(-1, 2)
-    return np.cumsum(deltas, axis=0) / 10.0 ** precision
+def decode_routes(polylines: Sequence[str]) -> list[np.ndarray]:
+    """Each encoded polyline of two points or more as an (n, 2) array of (lat, lng). A damaged one (cut
+    short: the decoder runs off its end) is left out of the drawing rather than failing the report."""
+    routes = []
+    for text in polylines:
+        try:
+            points = polyline.decode(text)
+        except IndexError:
+            continue
+        if len(points) >= 2:
+            routes.append(np.array(points, dtype=float))
+    return routes
 
 
 def _routes_in_home_area(routes: list[np.ndarray]) -> list[np.ndarray]:
@@ -330,7 +322,7 @@ def _routes_section(conn: Any) -> str:
     texts = [r[0] for r in conn.execute(
         "SELECT summary_polyline FROM activities WHERE summary_polyline IS NOT NULL AND summary_polyline <> '' "
         "ORDER BY start_date").fetchall()]
-    routes = [r for r in map(decode_polyline_array, texts) if len(r) >= 2]
+    routes = decode_routes(texts)
     if not routes:
         return _section("routes", "Routes", _note("No activity has a GPS route."))
     kept = _routes_in_home_area(routes)

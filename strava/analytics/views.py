@@ -1,8 +1,8 @@
-"""The analytics views, one SQL file per view and dialect, created in dependency order.
+"""The analytics views: one BigQuery SQL file per view, the only source of both dialects.
 
-DuckDB files name tables plainly; BigQuery files name them `${project}.${dataset}.<table>` so that
-Terraform's templatefile() and `view_sql()` fill in the same text. The effort factors live as literals
-in a `params` CTE of activity_facts: Terraform deploys the defaults, `view_sql()` can override them.
+The files name tables `${project}.${dataset}.<table>`, so Terraform's templatefile() and `view_sql()` fill in
+the same text; DuckDB runs a translation (strava/analytics/duckdb_views.py). The effort factors live as
+literals in a `params` CTE of activity_facts: Terraform deploys the defaults, `view_sql()` can override them.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-SQL_DIR = Path(__file__).parent / "sql"
+SQL_DIR = Path(__file__).parent / "sql" / "bigquery"  # Terraform reads this folder too
 DIALECTS = ("duckdb", "bigquery")
 VIEW_NAMES = ("activity_facts", "weekly_summary", "quarterly_summary", "training_load")  # dependency order
 
@@ -36,12 +35,11 @@ class EffortFactors:
     ride_km_per_100m: float = 4.0
 
 
-def sql_path(dialect: str, name: str) -> Path:
-    if dialect not in DIALECTS:
-        raise ValueError(f"unknown dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
+def sql_path(name: str) -> Path:
+    """The BigQuery SQL file of view `name`, the source of both dialects."""
     if name not in VIEW_NAMES:
         raise ValueError(f"unknown view {name!r}; expected one of {', '.join(VIEW_NAMES)}")
-    return SQL_DIR / dialect / f"{name}.sql"
+    return SQL_DIR / f"{name}.sql"
 
 
 def _set_param(sql: str, param: str, value: float) -> str:
@@ -53,28 +51,28 @@ def _set_param(sql: str, param: str, value: float) -> str:
     return new
 
 
-def view_sql(dialect: str, name: str, *, project: str = "", dataset: str = "",
-             effort: EffortFactors | None = None) -> str:
-    """The SELECT behind view `name` in `dialect` ("duckdb" or "bigquery").
-
-    BigQuery needs `project` and `dataset`, which replace `${project}` and `${dataset}`.
-    """
-    sql = sql_path(dialect, name).read_text(encoding="utf-8")
-    if dialect == "bigquery":
-        if not _PROJECT.match(project) or not _DATASET.match(dataset):
-            raise ValueError(f"bigquery views need a valid project and dataset, got {project!r}, {dataset!r}")
-        sql = sql.replace("${project}", project).replace("${dataset}", dataset)
+def source(name: str, effort: EffortFactors | None) -> str:
+    """The BigQuery template of view `name`, with `effort` in place of the default factors."""
+    sql = sql_path(name).read_text(encoding="utf-8")
     if effort is not None and name == "activity_facts":
         sql = _set_param(sql, "foot_km_per_100m", effort.foot_km_per_100m)
         sql = _set_param(sql, "ride_km_per_100m", effort.ride_km_per_100m)
     return sql
 
 
-def create_views_duckdb(conn: Any, effort: EffortFactors | None = None, *, temporary: bool = False) -> None:
-    """CREATE OR REPLACE every view, in dependency order, on a DuckDB connection.
+def view_sql(dialect: str, name: str, *, project: str = "", dataset: str = "",
+             effort: EffortFactors | None = None) -> str:
+    """The SELECT behind view `name` in `dialect` ("duckdb" or "bigquery").
 
-    `temporary` makes session-only views, which also work on a file opened read-only.
+    BigQuery needs `project` and `dataset`, which replace `${project}` and `${dataset}`.
     """
-    kind = "TEMP VIEW" if temporary else "VIEW"
-    for name in VIEW_NAMES:
-        conn.execute(f'CREATE OR REPLACE {kind} "{name}" AS\n{view_sql("duckdb", name, effort=effort)}')
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; expected one of {', '.join(DIALECTS)}")
+    sql = source(name, effort)
+    if dialect == "duckdb":
+        from strava.analytics.duckdb_views import to_duckdb  # sqlglot: never on the Cloud Function's path
+
+        return to_duckdb(sql)
+    if not _PROJECT.match(project) or not _DATASET.match(dataset):
+        raise ValueError(f"bigquery views need a valid project and dataset, got {project!r}, {dataset!r}")
+    return sql.replace("${project}", project).replace("${dataset}", dataset)

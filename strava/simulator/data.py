@@ -16,55 +16,17 @@ import math
 import random
 import sys
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import polyline
+
 DAY = 86400
 MAX_SPAN_DAYS = 5000  # ~13.7 years: beyond ~5,000 activities they get denser instead of older
 E5 = 100_000  # polyline precision (5 decimals)
 METRES_PER_E5_LAT = 1.1132  # metres per 1e-5 degree of latitude
-
-
-# --- Google encoded polyline ----------------------------------------------------------------
-
-def _encode_int(value: int) -> str:
-    value = ~(value << 1) if value < 0 else value << 1
-    out = []
-    while value >= 0x20:
-        out.append(chr((0x20 | (value & 0x1F)) + 63))
-        value >>= 5
-    out.append(chr(value + 63))
-    return "".join(out)
-
-
-def encode_polyline(points: Iterable[tuple[float, float]]) -> str:
-    """Encode (lat, lng) pairs with Google's algorithm, precision 1e-5."""
-    out, last_lat, last_lng = [], 0, 0
-    for lat, lng in points:
-        ilat, ilng = round(lat * E5), round(lng * E5)
-        out.append(_encode_int(ilat - last_lat) + _encode_int(ilng - last_lng))
-        last_lat, last_lng = ilat, ilng
-    return "".join(out)
-
-
-def decode_polyline(text: str) -> list[tuple[float, float]]:
-    """Inverse of `encode_polyline` (used by tests and handy for checks)."""
-    values, acc, shift = [], 0, 0
-    for ch in text:
-        b = ord(ch) - 63
-        acc |= (b & 0x1F) << shift
-        shift += 5
-        if b < 0x20:
-            values.append(~(acc >> 1) if acc & 1 else acc >> 1)
-            acc, shift = 0, 0
-    points, lat, lng = [], 0, 0
-    for dlat, dlng in zip(values[0::2], values[1::2], strict=True):
-        lat, lng = lat + dlat, lng + dlng
-        points.append((lat / E5, lng / E5))
-    return points
 
 
 # --- places and time zones ------------------------------------------------------------------
@@ -256,8 +218,8 @@ def _shape_from_points(pts: list[tuple[float, float]]) -> Shape:
     cos_lat = math.cos(math.radians(45))
     ints = [(round(y / METRES_PER_E5_LAT), round(x / (METRES_PER_E5_LAT * cos_lat))) for x, y in pts]
     metres = sum(math.dist(a, b) for a, b in zip(pts, pts[1:], strict=False))
-    deltas = "".join(_encode_int(b[0] - a[0]) + _encode_int(b[1] - a[1])
-                     for a, b in zip(ints, ints[1:], strict=False))
+    points = [(lat / E5, lng / E5) for lat, lng in ints]
+    deltas = polyline.encode(points)[len(polyline.encode(points[:1])):]  # what follows the first point
     return Shape(deltas, ints[-1], metres)
 
 
@@ -442,8 +404,8 @@ class ActivityFactory:
             return
         lat0 = round(place.lat * E5) + self.rng.below(-300, 300)
         lng0 = round(place.lng * E5) + self.rng.below(-300, 300)
-        polyline = _encode_int(lat0) + _encode_int(lng0) + shape.deltas
-        a["map"] = {"id": map_id, "summary_polyline": polyline, "resource_state": 2}
+        route = polyline.encode([(lat0 / E5, lng0 / E5)]) + shape.deltas
+        a["map"] = {"id": map_id, "summary_polyline": route, "resource_state": 2}
         a["start_latlng"] = [lat0 / E5, lng0 / E5]
         a["end_latlng"] = [(lat0 + shape.end[0]) / E5, (lng0 + shape.end[1]) / E5]
 

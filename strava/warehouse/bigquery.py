@@ -333,7 +333,7 @@ class BigQueryWarehouse:
         except ImportError:  # built without the analytics package
             return
         for name in VIEW_NAMES:
-            if not sql_path("bigquery", name).exists():
+            if not sql_path(name).exists():
                 log.warning("no BigQuery SQL for view %s; not created", name)
                 continue
             with self._errors("create view", name):

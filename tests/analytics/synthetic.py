@@ -7,22 +7,9 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import polyline
+
 HOME = (47.37, 8.54)  # lat, lng
-
-
-def encode_polyline(points: list[tuple[float, float]], precision: int = 5) -> str:
-    """Google's polyline encoding (the inverse of strava.report.decode_polyline)."""
-    out, last = [], (0, 0)
-    for lat, lng in points:
-        now = (round(lat * 10**precision), round(lng * 10**precision))
-        for delta in (now[0] - last[0], now[1] - last[1]):
-            value = ~(delta << 1) if delta < 0 else delta << 1
-            while value >= 0x20:
-                out.append(chr((0x20 | (value & 0x1F)) + 63))
-                value >>= 5
-            out.append(chr(value + 63))
-        last = now
-    return "".join(out)
 
 
 def _loop(rng: random.Random, start: tuple[float, float], km: float, points: int = 60) -> list[tuple[float, float]]:
@@ -64,7 +51,7 @@ def activities(count: int = 400, years: float = 3.0, seed: int = 7, end: datetim
             "moving_time": moving, "elapsed_time": int(moving * 1.1), "total_elevation_gain": round(climb, 1),
             "average_heartrate": rng.uniform(125, 160), "athlete": {"id": 1}, "resource_state": 2,
             "map": {"id": f"a{i}", "summary_polyline": "" if sport == "VirtualRide"
-                    else encode_polyline(_loop(rng, home, km, route_points))},
+                    else polyline.encode(_loop(rng, home, km, route_points))},
         }
         if sport in ("Ride", "VirtualRide"):
             watts = rng.uniform(150, 210) * fitness

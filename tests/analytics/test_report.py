@@ -8,11 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from strava import schema
-from strava.report import FTP_HINT, decode_polyline, write_report
+from strava.report import FTP_HINT, decode_routes, write_report
 from strava.schema import activity_row
 from strava.warehouse.duckdb import DuckDBWarehouse, create_table_sql
 from tests.analytics import synthetic
@@ -101,18 +99,19 @@ def test_ten_thousand_activities_stay_small(tmp_path: Path) -> None:
     assert "<svg" in _section(out.read_text(encoding="utf-8"), "training-load")
 
 
-def test_decode_polyline_reference_example() -> None:
-    # the worked example from Google's "Encoded Polyline Algorithm Format" page
-    assert decode_polyline("_p~iF~ps|U_ulLnnqC_mqNvxq`@") == [(38.5, -120.2), (40.7, -120.95), (43.252, -126.453)]
-    assert decode_polyline("_p~iF~ps|U_ulL") == [(38.5, -120.2)]  # truncated: keep what is whole
-    assert decode_polyline("") == []
+def test_damaged_polylines_are_left_out_of_the_routes() -> None:
+    good = "_p~iF~ps|U_ulLnnqC_mqNvxq`@"  # the worked example of Google's format description
+    routes = decode_routes([good, good[:14], "_p~iF~ps|U", ""])  # cut short; one point only; none
+    assert len(routes) == 1
+    assert routes[0].tolist() == [[38.5, -120.2], [40.7, -120.95], [43.252, -126.453]]
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(-9_000_000, 9_000_000), st.integers(-18_000_000, 18_000_000)), max_size=30))
-def test_decode_polyline_inverts_the_encoder(points: list[tuple[int, int]]) -> None:
-    coords = [(lat / 1e5, lng / 1e5) for lat, lng in points]
-    decoded = decode_polyline(synthetic.encode_polyline(coords))
-    assert len(decoded) == len(coords)
-    for got, want in zip(decoded, coords, strict=True):
-        assert got == pytest.approx(want, abs=1e-9)
+def test_a_damaged_polyline_does_not_stop_the_report(tmp_path: Path) -> None:
+    warehouse = DuckDBWarehouse(tmp_path / "cut.duckdb")
+    warehouse.setup()
+    items = synthetic.activities(20, years=1)
+    items[0]["map"]["summary_polyline"] += "_"  # a continuation chunk: its value never ends
+    warehouse.upsert_activities([activity_row(a, datetime.now(UTC))[0] for a in items], "cut")
+    out = write_report(warehouse.conn, tmp_path / "r.html")
+    warehouse.close()
+    assert 'src="data:image/png;base64,' in _section(out.read_text(encoding="utf-8"), "routes")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 import pytest
 
 from strava.analytics import VIEW_NAMES, EffortFactors, create_views_duckdb
+from strava.schema import activity_row
 from strava.warehouse.duckdb import DuckDBWarehouse
 from tests.analytics import golden
+from tests.analytics.conftest import SYNCED_AT, load_golden
 
 
 def test_calendar_columns_are_dates(duck_golden: DuckDBWarehouse) -> None:
@@ -54,3 +57,39 @@ def test_views_survive_a_second_setup(duck_golden: DuckDBWarehouse) -> None:
     assert duck_golden.conn.execute("SELECT count(*) FROM activity_facts").fetchone()[0] == len(golden.ACTIVITIES)
     assert date(2025, 3, 10) in {r[0] for r in duck_golden.conn.execute("SELECT week_start FROM weekly_summary")
                                  .fetchall()}
+
+
+
+def test_a_setup_with_nothing_changed_never_loads_sqlglot(duck_golden: DuckDBWarehouse,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sqlglot", None)  # `import sqlglot` now raises ImportError
+    duck_golden.setup()
+    assert duck_golden.conn.execute("SELECT count(*) FROM activity_facts").fetchone()[0] == len(golden.ACTIVITIES)
+
+
+def test_a_view_whose_source_changed_is_rewritten(duck_golden: DuckDBWarehouse) -> None:
+    conn = duck_golden.conn
+    conn.execute("CREATE OR REPLACE VIEW weekly_summary AS SELECT 1 AS stale")  # as if made from older SQL
+    duck_golden.setup()
+    assert "stale" not in {r[0] for r in conn.execute("DESCRIBE weekly_summary").fetchall()}
+    comments = dict(conn.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
+    assert all(comments[view].startswith("sha256:") for view in VIEW_NAMES)
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago"])  # UTC+14, UTC-11
+def test_views_answer_in_utc_whatever_the_session_time_zone(tmp_path, zone: str) -> None:
+    """BigQuery's dates are UTC; DuckDB's follow the session's zone unless the translation says UTC.
+    Between the two zones, every moment of the day has a local date that is not the UTC date."""
+    warehouse = DuckDBWarehouse(tmp_path / "zone.duckdb")
+    load_golden(warehouse)
+    late = {**golden.ACTIVITIES[2], "id": 99, "start_date": "2025-03-09T23:30:00Z"}
+    del late["start_date_local"]  # the UTC date stands in for the missing wall clock
+    warehouse.upsert_activities([activity_row(late, SYNCED_AT)[0]], "late")
+    conn = warehouse.conn
+    conn.execute(f"SET TimeZone = '{zone}'")
+    today = golden.utc_today()
+    assert conn.execute("SELECT local_date FROM activity_facts WHERE id = 99").fetchone()[0] == date(2025, 3, 9)
+    assert conn.execute("SELECT max(week_start) FROM weekly_summary").fetchone()[0] == golden.monday(today)
+    assert conn.execute("SELECT max(quarter_start) FROM quarterly_summary").fetchone()[0] == golden.quarter_start(today)
+    assert conn.execute("SELECT max(day) FROM training_load").fetchone()[0] == today
+    warehouse.close()

@@ -1,5 +1,5 @@
-"""The SQL files themselves: one per view and dialect, template-safe, in dependency order, and
-`view_sql()` renders BigQuery text exactly as Terraform's templatefile() does."""
+"""The SQL files themselves: one BigQuery file per view (DuckDB's text is translated from it), template-safe,
+in dependency order, and `view_sql()` renders BigQuery text exactly as Terraform's templatefile() does."""
 
 from __future__ import annotations
 
@@ -12,21 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from strava.analytics import DIALECTS, VIEW_NAMES, EffortFactors, sql_path, view_sql
+from strava.analytics import VIEW_NAMES, EffortFactors, sql_path, view_sql
 from strava.schema import TABLES
 
 TABLE_NAMES = {t.name for t in TABLES}
 
 
-def test_one_file_per_view_and_dialect() -> None:
-    for dialect in DIALECTS:
-        folder = sql_path(dialect, VIEW_NAMES[0]).parent
-        assert sorted(p.stem for p in folder.glob("*.sql")) == sorted(VIEW_NAMES)
+def test_one_source_file_per_view() -> None:
+    folder = sql_path(VIEW_NAMES[0]).parent
+    assert sorted(p.name for p in folder.rglob("*") if p.suffix == ".sql") == sorted(f"{n}.sql" for n in VIEW_NAMES)
+    assert [p.name for p in folder.parent.iterdir() if p.name != "__pycache__"] == [folder.name]
 
 
 @pytest.mark.parametrize("name", VIEW_NAMES)
 def test_bigquery_references_are_templated_and_in_dependency_order(name: str) -> None:
-    text = sql_path("bigquery", name).read_text(encoding="utf-8")
+    text = sql_path(name).read_text(encoding="utf-8")
     assert set(re.findall(r"\$\{(\w*)\}", text)) == {"project", "dataset"}
     assert "%{" not in text  # a templatefile directive
     refs = set(re.findall(r"`\$\{project\}\.\$\{dataset\}\.(\w+)`", text))
@@ -35,12 +35,12 @@ def test_bigquery_references_are_templated_and_in_dependency_order(name: str) ->
 
 
 @pytest.mark.parametrize("name", VIEW_NAMES)
-def test_duckdb_references_plain_names_in_dependency_order(name: str) -> None:
-    text = sql_path("duckdb", name).read_text(encoding="utf-8")
+def test_duckdb_translation_references_plain_names_in_dependency_order(name: str) -> None:
+    text = view_sql("duckdb", name)
     assert "${" not in text and "`" not in text
     refs = set(re.findall(r"\b(?:FROM|JOIN)\s+(\w+)", text, re.I))
     later = set(VIEW_NAMES[VIEW_NAMES.index(name):])
-    assert not refs & later
+    assert refs & (TABLE_NAMES | set(VIEW_NAMES)) and not refs & later
 
 
 def test_view_sql_fills_project_and_dataset() -> None:
@@ -66,7 +66,7 @@ def test_effort_factors_replace_the_defaults_only() -> None:
 
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform binary not installed")
 def test_terraform_templatefile_renders_the_same_sql(tmp_path: Path) -> None:
-    folder = sql_path("bigquery", VIEW_NAMES[0]).parent
+    folder = sql_path(VIEW_NAMES[0]).parent
     expr = "jsonencode({" + ", ".join(
         f'{n} = templatefile("{folder / n}.sql", {{ project = "p-1", dataset = "ds" }})' for n in VIEW_NAMES) + "})"
     out = subprocess.run(["terraform", "console"], input=expr, capture_output=True, text=True, cwd=tmp_path,

@@ -66,7 +66,7 @@ def test_setup_creates_partitioned_clustered_tables_and_views(wh: BigQueryWareho
     assert {t.name for t in schema.TABLES} <= {name for name, kind in tables.items() if kind == "TABLE"}
     from strava.analytics import VIEW_NAMES, sql_path
 
-    views = {v for v in VIEW_NAMES if sql_path("bigquery", v).exists()}
+    views = {v for v in VIEW_NAMES if sql_path(v).exists()}
     assert views <= {name for name, kind in tables.items() if kind == "VIEW"}
 
 

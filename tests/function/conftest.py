@@ -31,7 +31,7 @@ class Answer:
 class Deployment:
     """One function server wired to one simulator; `post` triggers it like Cloud Scheduler does."""
 
-    server: Any  # tests.services.Service
+    server: Any  # localservices.Service
     sim: Any  # strava.simulator.StravaSimulator
     secrets: Path
     db: Path | None  # None on BigQuery

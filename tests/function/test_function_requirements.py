@@ -27,8 +27,9 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_REQUIREMENTS = ROOT / "requirements-function.txt"
 CLI_ONLY = ("duckdb", "pyarrow", "matplotlib", "tqdm")
-# The embedded warehouse: main.py reaches it only for STRAVA_WAREHOUSE=duckdb:..., never set when deployed.
-LOCAL_ONLY = ("strava.warehouse.duckdb",)
+# The embedded warehouse and its views (translated with sqlglot): main.py reaches them only for
+# STRAVA_WAREHOUSE=duckdb:..., never set when deployed.
+LOCAL_ONLY = ("strava.warehouse.duckdb", "strava.analytics.duckdb_views")
 HOST = ("import functions_framework",)  # the server that loads main.py on Cloud Run
 
 # Runs the statements with the given top-level modules made absent; prints the files of the modules they loaded.

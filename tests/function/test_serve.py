@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import requests
 
+from localservices import free_port
 from tests.paths import ROOT
-from tests.services import free_port
 
 SCRIPT = ROOT / "scripts" / "serve.sh"
 

@@ -7,9 +7,10 @@ import math
 from collections import Counter
 from datetime import UTC, datetime
 
+import polyline
 import pytest
 
-from strava.simulator.data import decode_polyline, encode_polyline, generate_activities, parse_iso
+from strava.simulator.data import generate_activities, parse_iso
 
 END = datetime(2026, 3, 1, tzinfo=UTC)
 # The keys of the first item of Strava's example list (swagger `getLoggedInAthleteActivities`).
@@ -122,7 +123,7 @@ def test_polylines_decode_to_routes_that_match_the_activity(acts: list[dict]) ->
     gps = [a for a in acts if a["map"].get("summary_polyline")]
     assert len(gps) > len(acts) / 2
     for a in gps[:300]:
-        points = decode_polyline(a["map"]["summary_polyline"])
+        points = polyline.decode(a["map"]["summary_polyline"])
         assert len(points) >= 10
         assert list(points[0]) == a["start_latlng"] and list(points[-1]) == pytest.approx(a["end_latlng"])
         lat0, lng0 = points[0]
@@ -131,12 +132,6 @@ def test_polylines_decode_to_routes_that_match_the_activity(acts: list[dict]) ->
                                (lb * 111_320, lb_lo * 111_320 * math.cos(math.radians(lat0))))
                      for (la, lo), (lb, lb_lo) in zip(points, points[1:], strict=False))
         assert length == pytest.approx(a["distance"], rel=0.35)
-
-
-def test_polyline_encoder_matches_googles_example() -> None:
-    points = [(38.5, -120.2), (40.7, -120.95), (43.252, -126.453)]
-    assert encode_polyline(points) == "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
-    assert decode_polyline("_p~iF~ps|U_ulLnnqC_mqNvxq`@") == points
 
 
 def test_some_upload_ids_exceed_int64() -> None:

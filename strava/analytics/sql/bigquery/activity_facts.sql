@@ -15,7 +15,7 @@ base AS (
   SELECT
     a.*,
     -- the UTC date is a fallback for rows without a local time
-    COALESCE(DATE(a.start_date_local), DATE(a.start_date)) AS local_date,
+    COALESCE(DATE(a.start_date_local), DATE(a.start_date, 'UTC')) AS local_date,
     COALESCE(a.sport_type, a.type, 'Unknown') AS sport,
     COALESCE(a.device_watts, FALSE) AS has_power_meter
   FROM `${project}.${dataset}.activities` a

@@ -1,6 +1,7 @@
 """Local servers in processes of their own, for the test fixtures (tests/fixtures/) and the benchmark
 (bench/services.py) alike. Plain helpers, no pytest: a failed start raises ServiceError, which a fixture
-turns into `pytest.fail` and the benchmark lets propagate.
+turns into `pytest.fail` and the benchmark lets propagate. A development tool beside the product, never
+deployed: the function's source zip holds main.py and strava/ only.
 
 Each server picks its own port (port 0) and says which in its log, so parallel starts never collide.
 Output goes to files, never to a pipe nobody drains, so it can be read while the server runs and after.
@@ -24,8 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from tests.paths import ROOT
-
+ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_FRAMEWORK = ROOT / ".venv" / "bin" / "functions-framework"
 BQ_VENV = ROOT / ".venv-bqemulator"  # built by `make bqemulator` (scripts/setup-bqemulator.sh)
 STOP_TIMEOUT = 10.0
