@@ -26,6 +26,7 @@ locals {
     "strava/warehouse/base.py",
     "strava/warehouse/bigquery.py",
     "strava/warehouse/bigquery_schema.py",
+    "strava/warehouse/upgrade.py",
   ]
   function_view_sql     = "strava/analytics/sql/bigquery/*.sql"
   function_source_files = concat(local.function_modules, tolist(fileset(local.repo_root, local.function_view_sql)))
