@@ -297,6 +297,9 @@ def _log_outcome(summary: RunSummary) -> None:
         level = logging.WARNING
     elif summary.status == "failed":
         level = logging.CRITICAL if summary.needs_human else logging.ERROR
-    message = f"sync {summary.status}" + (f": {summary.error['message']}" if summary.error else "")
-    event(log, level, message, event="sync_finished", **{k: v for k, v in summary.to_dict().items()
-                                                           if k != "run_id"})
+    error = summary.error or {}
+    message = f"sync {summary.status}" + (f": {error['message']}" if error else "")
+    fields = {k: v for k, v in summary.to_dict().items() if k not in ("run_id", "error")}
+    # Flat like the sync_runs columns: what the alert's e-mail and Logs Explorer queries name.
+    event(log, level, message, event="sync_finished", **fields, error_kind=error.get("kind"),
+          error_message=error.get("message"))

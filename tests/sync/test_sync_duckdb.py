@@ -133,26 +133,28 @@ def test_rotated_refresh_token_is_saved_and_used_next_run(project):
 @pytest.mark.sim(activities=30, rotate=True)
 def test_token_rotated_by_another_run_is_recovered(project, tmp_path):
     from strava.secrets.file import FileSecretStore
-    from strava.settings import Settings
     from strava.sync import run_sync
 
     stale = FileSecretStore(project.secrets).read()
     assert project.sync().summary["token_rotated"]  # "another run" rotates and saves
 
-    class StaleOnce(FileSecretStore):
-        """Reads the token as it was before the other run saved its rotation (a race), once."""
+    class StaleAtFirst(FileSecretStore):
+        """The other run's save lands while this run watches: its first 3 reads still see the old token."""
 
         reads = 0
 
         def read(self):
             self.reads += 1
-            return stale if self.reads == 1 else super().read()
+            return stale if self.reads <= 3 else super().read()
 
-    store = StaleOnce(project.secrets)
-    settings = Settings.from_env(project.env)
-    summary = run_sync(settings, secrets=store)
+    no_watch = StaleAtFirst(project.secrets)  # the same race without the watch: the token looks dead
+    assert run_sync(project.settings(STRAVA_ROTATION_WAIT_SECONDS="0"), secrets=no_watch).error["kind"] == \
+        "refresh_token_invalid"
+    assert no_watch.reads == 2  # the stale read and one look at the store
+    store = StaleAtFirst(project.secrets)
+    summary = run_sync(project.settings(STRAVA_ROTATION_WAIT_SECONDS="3"), secrets=store)
     assert summary.status == "ok", summary.error
-    assert store.reads >= 2  # the stale read, the re-read (and the read-modify-write of the save)
+    assert store.reads >= 4  # the stale read, two stale looks 0.25 s apart, the saved token
     assert FileSecretStore(project.secrets).read().refresh_token == project.sim.secrets()["refresh_token"]
 
 
