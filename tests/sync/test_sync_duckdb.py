@@ -130,6 +130,19 @@ def test_rotated_refresh_token_is_saved_and_used_next_run(project):
     assert_no_secret_printed(project, first, second)
 
 
+@pytest.mark.sim(activities=20, rotate=True)
+def test_saving_a_rotated_token_keeps_what_the_user_wrote(project):
+    """A numeric client_id stays a number, an unknown key stays, only refresh_token changes."""
+    written = {**json.loads(project.secrets.read_text()), "note": "athlete: me", "expires": None}
+    written["client_id"] = int(written["client_id"])
+    project.secrets.write_text(json.dumps(written))
+    result = project.sync()
+    assert result.summary["token_rotated"] is True, result.summary
+    assert json.loads(project.secrets.read_text()) == {**written,
+                                                       "refresh_token": project.sim.secrets()["refresh_token"]}
+    assert project.secrets.stat().st_mode & 0o777 == 0o600
+
+
 @pytest.mark.sim(activities=30, rotate=True)
 def test_token_rotated_by_another_run_is_recovered(project, tmp_path):
     from strava.secrets.file import FileSecretStore
