@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -252,3 +253,19 @@ def test_bad_configuration_is_a_config_error(project):
     missing = project.sync(STRAVA_SECRETS=f"file:{project.secrets}.missing")
     assert missing.summary["error"]["kind"] == "config"
     assert "python -m strava auth" in missing.summary["error"]["message"]
+
+
+@pytest.mark.sim(activities=1000, latency=0.2)
+def test_ctrl_c_mid_sync_is_logged_and_recorded(project):
+    from tests.harness import page_requested, wait_until
+
+    proc = project.start()
+    wait_until(lambda: page_requested(project.sim, 3), what="page 3")
+    proc.send_signal(signal.SIGINT)
+    result = project.wait(proc)
+    assert result.code == 130, result.stderr[-2000:]
+    finished = [line for line in result.logs() if line.get("event") == "sync_finished"]
+    assert len(finished) == 1 and (finished[0]["status"], finished[0]["error_kind"]) == ("failed", "interrupted")
+    assert project.rows("SELECT status, error_kind FROM sync_runs") == [("failed", "interrupted")]
+    assert project.sync().summary["status"] == "ok"  # the next run continues
+    assert_mirrors_strava(project)
