@@ -1,12 +1,15 @@
 """Cloud Function entry point (functions-framework target `run`): POST {} or {"full": true}.
 
 Thin on purpose: validate the request, run the configured sync, answer its JSON summary.
-Nothing heavy is imported at module level (cold starts), and remote clients are created on the
-first request and reused by warm instances.
+Nothing heavy is imported at module level (cold starts). Settings are read on every request; the
+remote clients (BigQuery, Secret Manager) are created on the first request that needs them and reused
+by a warm instance, while a DuckDB file and a secrets file are opened per request (and the DuckDB file
+closed after it, so a CLI run can open it between requests).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -14,14 +17,13 @@ import sys
 import threading
 
 from strava.logs import log_context, setup_logging
-from strava.settings import Settings
 from strava.trigger import MAX_BODY_BYTES, Rejection, parse_trigger
 
 setup_logging(json_lines=True, stream=sys.stdout)  # one JSON object per line: what Cloud Logging parses
 log = logging.getLogger("strava.main")
 _lock = threading.Lock()  # one sync at a time per instance (Cloud Run concurrency is 1 anyway)
-_clients: dict[str, object] = {}  # warehouse / secret store by spec, kept while the instance is warm
-_REUSABLE = ("bigquery:", "secretmanager:")  # embedded files are reopened per request, not held
+_clients: dict[str, object] = {}  # remote warehouse / secret store by spec, kept while the instance is warm
+_REUSABLE = ("bigquery:", "secretmanager:")
 
 
 def run(request):
@@ -35,7 +37,7 @@ def run(request):
         try:
             with _lock:
                 summary = _sync(options.full, options.allow_mass_delete)
-        except Exception as exc:  # noqa: BLE001 - a bug still answers JSON (and logs one JSON line)
+        except Exception as exc:  # noqa: BLE001 - run_sync never raises: a bug here still answers JSON
             log.exception("sync crashed: %s", type(exc).__name__)
             return _json({"status": "failed", "error": {"kind": "internal", "message": type(exc).__name__}}, 500)
     return _json(summary.to_dict(), _http_status(summary))
@@ -49,29 +51,23 @@ def _http_status(summary) -> int:
 
 
 def _sync(full: bool, allow_mass_delete: bool):
-    from strava.errors import SyncError
     from strava.secrets import open_secret_store
-    from strava.sync import RunSummary, run_sync
+    from strava.sync import own_warehouse, run_sync
     from strava.warehouse import open_warehouse
 
-    try:
-        settings = Settings.from_env()
-        secrets = _client(settings.secrets, open_secret_store)  # first: if it fails, no warehouse is held open
-        warehouse = _client(settings.warehouse, open_warehouse)
-    except SyncError as exc:
-        summary = RunSummary(mode="full" if full else "incremental")
-        summary.fail(exc)
-        return summary
-    try:
-        return run_sync(settings, full=full, allow_mass_delete=allow_mass_delete, warehouse=warehouse,
-                        secrets=secrets)
-    finally:
-        if not settings.warehouse.startswith(_REUSABLE):
-            _clients.pop(settings.warehouse, None)
-            warehouse.close()
+    def lease_warehouse(spec: str):
+        if spec.startswith(_REUSABLE):
+            return contextlib.nullcontext(_kept(spec, open_warehouse))
+        return own_warehouse(spec)
+
+    def open_secrets(spec: str):
+        return _kept(spec, open_secret_store) if spec.startswith(_REUSABLE) else open_secret_store(spec)
+
+    return run_sync(full=full, allow_mass_delete=allow_mass_delete, open_secrets=open_secrets,
+                    lease_warehouse=lease_warehouse)
 
 
-def _client(spec: str, factory):
+def _kept(spec: str, factory):
     if spec not in _clients:
         _clients[spec] = factory(spec)
     return _clients[spec]

@@ -101,17 +101,10 @@ def _print_summary(summary: dict) -> None:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from strava.sync import RunSummary, run_sync
+    from strava.sync import run_sync
 
-    try:
-        settings = Settings.from_env()
-    except SyncError as exc:
-        summary = RunSummary(mode="full" if args.full else "incremental")
-        summary.fail(exc)
-        _print_summary(summary.to_dict())
-        return 1
     with _progress_bar() as progress:
-        summary = run_sync(settings, full=args.full, allow_mass_delete=args.allow_mass_delete, progress=progress)
+        summary = run_sync(full=args.full, allow_mass_delete=args.allow_mass_delete, progress=progress)
     _print_summary(summary.to_dict())
     return 1 if summary.status == "failed" else 0
 
@@ -171,16 +164,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from strava.report import write_report
-    from strava.warehouse.duckdb import DuckDBWarehouse
+    from strava.warehouse.duckdb import connect_read_only
 
-    settings = Settings.from_env()
-    path = _duckdb_path(settings)
-    warehouse = DuckDBWarehouse(path)
-    try:
-        warehouse.setup()
-        out = write_report(warehouse.conn, args.out)
-    finally:
-        warehouse.close()
+    with connect_read_only(_duckdb_path(Settings.from_env())) as conn:
+        out = write_report(conn, args.out)
     print(f"report written to {out.resolve()}")
     return 0
 

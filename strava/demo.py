@@ -10,12 +10,16 @@ import json
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
+from strava.report import write_report
 from strava.secrets.base import Credentials
 from strava.secrets.file import FileSecretStore
 from strava.settings import Settings
 from strava.simulator import StravaSimulator
 from strava.sync import run_sync
-from strava.warehouse.duckdb import DuckDBWarehouse
+from strava.warehouse import open_warehouse
+from strava.warehouse.duckdb import connect_read_only
 
 DEMO_FTP, DEMO_WEIGHT_KG = 230.0, 72.0
 
@@ -27,33 +31,29 @@ def run_demo(folder: Path, activities: int = 400, seed: int = 7) -> int:
         FileSecretStore(secrets_path).save(Credentials(**sim.secrets()))
         settings = dataclasses.replace(Settings.from_env(), api_url=sim.api_url, oauth_url=sim.oauth_url,
                                        secrets=f"file:{secrets_path}", warehouse=f"duckdb:{db_path}")
-        warehouse = DuckDBWarehouse(db_path)
+        summary = run_sync(settings)
+    print(json.dumps(summary.to_dict(), default=str))
+    if summary.status == "failed":
+        return 1
+    with connect_read_only(db_path) as conn:
+        has_settings = conn.execute("SELECT count(*) FROM athlete_settings").fetchall()[0][0] > 0
+    if not has_settings:  # the demo athlete gets an FTP so the training-load chart has something to show
+        warehouse = open_warehouse(settings.warehouse)
         try:
-            summary = run_sync(settings, warehouse=warehouse)
-            print(json.dumps(summary.to_dict(), default=str))
-            if summary.status == "failed":
-                return 1
-            _print_totals(warehouse)
-            _demo_athlete_settings(warehouse)
-            from strava.report import write_report
-
-            write_report(warehouse.conn, report_path)
+            warehouse.set_athlete_settings(date(2000, 1, 1), ftp=DEMO_FTP, weight_kg=DEMO_WEIGHT_KG)
         finally:
             warehouse.close()
+    with connect_read_only(db_path) as conn:
+        _print_totals(conn)
+        write_report(conn, report_path)
     print(f"\nDuckDB warehouse: {db_path.resolve()}\nHTML report:      {report_path.resolve()}\n"
           f"Query it:         .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}')"
           ".sql('from weekly_summary limit 5'))\"")
     return 0
 
 
-def _demo_athlete_settings(warehouse: DuckDBWarehouse) -> None:
-    """The demo athlete gets an FTP so the training-load chart has something to show."""
-    if not warehouse.conn.execute("SELECT count(*) FROM athlete_settings").fetchall()[0][0]:
-        warehouse.set_athlete_settings(date(2000, 1, 1), ftp=DEMO_FTP, weight_kg=DEMO_WEIGHT_KG)
-
-
-def _print_totals(warehouse: DuckDBWarehouse) -> None:
-    rows = warehouse.conn.execute("""
+def _print_totals(conn: duckdb.DuckDBPyConnection) -> None:
+    rows = conn.execute("""
         SELECT coalesce(sport_type, '?'), count(*), round(sum(distance) / 1000, 1),
                round(sum(moving_time) / 3600, 1), round(sum(total_elevation_gain))
         FROM activities GROUP BY ALL ORDER BY 2 DESC""").fetchall()

@@ -7,17 +7,20 @@ Error messages never carry a token, the client secret, a request body or a query
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from tenacity import (
+    RetryCallState,
     RetryError,
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_any,
     wait_random_exponential,
 )
 
@@ -59,6 +62,7 @@ class _Call:
     data: Mapping[str, Any] | None = field(repr=False)
     headers: dict[str, str] = field(repr=False)
     secrets: list[str] = field(repr=False)
+    retry_deadline: float | None = None  # set when the first attempt fails: retrying must end by then
 
     @property
     def where(self) -> str:
@@ -75,12 +79,14 @@ class StravaHTTP:
     """One session to Strava; `calls` counts every request sent (retries too, budget refusals not)."""
 
     def __init__(
-        self, settings: Settings, budget: RateBudget, session: requests.Session | None = None
+        self, settings: Settings, budget: RateBudget, session: requests.Session | None = None, *,
+        clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self.budget = budget
         self.session = session or requests.Session()
         self.calls = 0  # HTTP requests actually sent, every retry attempt included
+        self.clock, self.sleep = clock, sleep  # injectable: tests pin time instead of measuring it
 
     def request(
         self,
@@ -98,7 +104,7 @@ class StravaHTTP:
         secrets = [access_token or ""] + [str((data or {}).get(name) or "") for name in SECRET_FIELDS]
         call = _Call(method.upper(), url, params, data, headers, [s for s in secrets if len(s) >= 4])
         try:
-            return self._retrying()(self._attempt, call)
+            return self._retrying(call)(self._attempt, call)
         except RetryError as exc:  # only raised when every attempt was transient
             last, count = exc.last_attempt.exception(), exc.last_attempt.attempt_number
             what = last.what if isinstance(last, _Transient) else "no answer"
@@ -107,15 +113,28 @@ class StravaHTTP:
                 "— try again later; nothing was lost"
             ) from last
 
-    def _retrying(self) -> Retrying:
-        # Full-jitter exponential backoff scaled so the waits add up to at most 7/8 of the budget.
-        # The budget bounds the waiting, not the attempts: a read timeout must still be retried.
+    def _retrying(self, call: _Call) -> Retrying:
+        """Once an attempt has failed, everything after it (waits and attempts) ends within retry_seconds:
+        full-jitter exponential backoff scaled to it, no wait that would end past it, and each retry's
+        timeouts cut to the time left. The first attempt keeps the configured timeouts."""
         budget = self.settings.retry_seconds
+
+        def out_of_time(state: RetryCallState) -> bool:
+            return call.retry_deadline is None or self.clock() + (state.upcoming_sleep or 0) >= call.retry_deadline
+
         return Retrying(
             retry=retry_if_exception_type(_Transient),
-            stop=stop_after_attempt(MAX_ATTEMPTS if budget > 0 else 1),  # 0 = no retries
+            stop=stop_any(stop_after_attempt(MAX_ATTEMPTS if budget > 0 else 1), out_of_time),  # 0 = no retries
             wait=wait_random_exponential(multiplier=budget / 8, max=budget / 2),
+            sleep=self.sleep,
         )
+
+    def _timeouts(self, call: _Call) -> tuple[float, float]:
+        connect, read = self.settings.connect_timeout, self.settings.read_timeout
+        if call.retry_deadline is None:
+            return connect, read
+        left = max(call.retry_deadline - self.clock(), 0.001)
+        return min(connect, left), min(read, left)
 
     def _attempt(self, call: _Call) -> Any:
         self.budget.check(is_read=call.method == "GET")
@@ -123,18 +142,24 @@ class StravaHTTP:
         try:
             response = self.session.request(
                 call.method, call.url, params=call.params, data=call.data, headers=call.headers,
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                timeout=self._timeouts(call),
             )
         except TRANSIENT_ERRORS as exc:
-            raise _Transient(type(exc).__name__) from exc
+            raise self._transient(call, type(exc).__name__) from exc
         self.budget.observe(response.headers)
         if response.status_code >= 500:
-            raise _Transient(str(response.status_code))
+            raise self._transient(call, str(response.status_code))
         if response.status_code == 429:
             raise self.budget.exceeded(is_read=call.method == "GET")
         if response.status_code >= 400:
             raise call.redacted(fault_error(response, call.where))
         return parse_json(response, call.where)
+
+
+    def _transient(self, call: _Call, what: str) -> _Transient:
+        if call.retry_deadline is None:
+            call.retry_deadline = self.clock() + self.settings.retry_seconds
+        return _Transient(what)
 
 
 def fault_errors(response: requests.Response) -> tuple[str, list[tuple[str, str, str]]]:

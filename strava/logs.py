@@ -50,7 +50,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         fields = " ".join(f"{k}={v}" for k, v in getattr(record, "fields", {}).items()
-                          if v is not None and k not in ("event", "error"))
+                          if v is not None and k not in ("event", "error_message"))
         return f"{record.levelname.lower()}: {record.getMessage()}" + (f" ({fields})" if fields else "")
 
 

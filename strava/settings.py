@@ -19,7 +19,8 @@ class Settings:
     rate_reserve: int = 3  # requests kept free in each rate-limit window
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
-    retry_seconds: float = 6.0  # total time spent retrying one failing request
+    retry_seconds: float = 6.0  # total time spent on one failing request, every attempt and wait included
+    rotation_wait: float = 5.0  # how long a refused refresh token waits for a concurrent run to save its rotation
 
     @property
     def token_url(self) -> str:
@@ -38,6 +39,7 @@ class Settings:
             connect_timeout=_number(env, "STRAVA_CONNECT_TIMEOUT", cls.connect_timeout, float),
             read_timeout=_number(env, "STRAVA_READ_TIMEOUT", cls.read_timeout, float),
             retry_seconds=_number(env, "STRAVA_RETRY_SECONDS", cls.retry_seconds, float),
+            rotation_wait=_number(env, "STRAVA_ROTATION_WAIT_SECONDS", cls.rotation_wait, float),
         )
 
 

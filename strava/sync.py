@@ -10,10 +10,12 @@ and a stop keeps everything fetched so far.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +33,7 @@ from strava.errors import (
     WarehouseError,
 )
 from strava.logs import event, log_context
+from strava.ratelimit import RateBudget
 from strava.schema import NotAnActivity, activity_row
 from strava.secrets import Credentials, SecretStore, open_secret_store
 from strava.settings import Settings
@@ -40,7 +43,6 @@ log = logging.getLogger("strava.sync")
 
 BATCH_ROWS = 1000  # rows per warehouse transaction (5 full pages): Python memory stays bounded by it
 MAX_LOGGED_PROBLEMS = 20
-ROTATION_SAVE_WAIT = 5.0  # seconds: longer than any store takes to save a token
 
 
 @dataclass
@@ -76,44 +78,72 @@ class RunSummary:
         return out
 
 
-def run_sync(settings: Settings, *, full: bool = False, allow_mass_delete: bool = False,
+@contextlib.contextmanager
+def own_warehouse(spec: str) -> Iterator[Warehouse]:
+    """The default lease on a warehouse: opened for the run, closed after it."""
+    warehouse = open_warehouse(spec)
+    try:
+        yield warehouse
+    finally:
+        try:
+            warehouse.close()
+        except Exception as exc:  # noqa: BLE001 - the run is over and logged; a failed close must not hide it
+            log.error("could not close %s: %s", warehouse.description, exc)
+
+
+def run_sync(settings: Settings | None = None, *, full: bool = False, allow_mass_delete: bool = False,
              warehouse: Warehouse | None = None, secrets: SecretStore | None = None,
              client: StravaClient | None = None, run_id: str | None = None,
-             progress: Callable[[int], None] | None = None) -> RunSummary:
-    """Run one sync and return its summary. Never raises for an expected failure: the summary says."""
+             progress: Callable[[int], None] | None = None,
+             open_secrets: Callable[[str], SecretStore] = open_secret_store,
+             lease_warehouse: Callable[[str], AbstractContextManager[Warehouse]] = own_warehouse) -> RunSummary:
+    """Run one sync and return its summary. Never raises: however the run ends (settings that do not
+    parse, a store or warehouse that will not open, Strava, the warehouse, a bug), it logs exactly one
+    `sync_finished` line and, once a warehouse is open, records one `sync_runs` row.
+
+    What is not passed comes from the environment: `settings`, then the secret store (`open_secrets`)
+    and the warehouse (`lease_warehouse`: its context decides whether the warehouse is closed after).
+    """
     summary = RunSummary(mode="full" if full else "incremental", **({"run_id": run_id} if run_id else {}))
-    client = client or StravaClient(settings)
-    with log_context(run_id=summary.run_id):
-        own_warehouse = warehouse is None
+    with log_context(run_id=summary.run_id), contextlib.ExitStack() as held:
         try:
-            warehouse = warehouse or open_warehouse(settings.warehouse)
-            warehouse.setup()
-        except SyncError as exc:
-            summary.fail(exc)
-            _log_outcome(summary)
-            return summary
-        try:
-            _sync(settings, client, warehouse, secrets or open_secret_store(settings.secrets),
-                  summary, allow_mass_delete, progress)
-        except RateLimited as exc:
-            summary.fail(exc, status="partial")
-        except SyncError as exc:
-            summary.fail(exc)
-        except Exception as exc:  # noqa: BLE001 - a bug: still one summary, one sync_runs row, a traceback logged
-            log.exception("unexpected error")
-            summary.status, summary.error = "failed", {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}
-        finally:
-            summary.api_calls = client.api_calls
-            _record(warehouse, summary, client)
-            if own_warehouse:
-                warehouse.close()
-        _log_outcome(summary)
+            settings = settings or Settings.from_env()
+            secrets = secrets or open_secrets(settings.secrets)  # first: if it fails, no warehouse is held open
+            warehouse = warehouse or held.enter_context(_warehouse_call(lease_warehouse, settings.warehouse))
+            client = client or StravaClient(settings)
+            _warehouse_call(warehouse.setup)
+            _sync(settings, client, warehouse, secrets, summary, allow_mass_delete, progress)
+        except BaseException as exc:  # noqa: BLE001 - every ending is summarised; interruptions re-raised
+            _fail(summary, exc)
+            if not isinstance(exc, Exception):  # Ctrl-C, SystemExit: logged and recorded, then let through
+                _finish(summary, warehouse, client)
+                raise
+        _finish(summary, warehouse, client)
     return summary
+
+
+def _fail(summary: RunSummary, exc: BaseException) -> None:
+    if isinstance(exc, RateLimited):
+        summary.fail(exc, status="partial")
+    elif isinstance(exc, SyncError):
+        summary.fail(exc)
+    elif isinstance(exc, Exception):  # a bug: still one summary, one sync_runs row, a traceback logged
+        log.exception("unexpected error")
+        summary.status, summary.error = "failed", {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"}
+    else:
+        summary.status, summary.error = "failed", {"kind": "interrupted", "message": type(exc).__name__}
+
+
+def _finish(summary: RunSummary, warehouse: Warehouse | None, client: StravaClient | None) -> None:
+    summary.api_calls = client.api_calls if client else 0
+    if warehouse is not None:
+        _record(warehouse, summary, client)
+    _log_outcome(summary)
 
 
 def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store: SecretStore,
           summary: RunSummary, allow_mass_delete: bool, progress: Callable[[int], None] | None) -> None:
-    access_token = _access_token(client, store, summary)
+    access_token = _access_token(client, store, summary, settings.rotation_wait)
     after = 0 if summary.mode == "full" else _after_epoch(warehouse, settings.lookback_days)
     summary.after = after
     event(log, logging.INFO, "listing activities", mode=summary.mode, after=after)
@@ -137,13 +167,13 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
         _reconcile_deletions(warehouse, seen, summary, allow_mass_delete)
 
 
-def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary) -> str:
+def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary, rotation_wait: float) -> str:
     """Refresh the access token; persist a rotated refresh token before any other call."""
     creds = store.read()
     try:
         grant = client.refresh_access_token(creds.client_id, creds.client_secret, creds.refresh_token)
     except RefreshTokenInvalid:
-        latest = _newer_stored_token(store, creds.refresh_token)
+        latest = _newer_stored_token(store, creds.refresh_token, rotation_wait)
         if latest is None:
             raise
         log.info("another run rotated the refresh token meanwhile: continuing with the one it saved")
@@ -156,17 +186,18 @@ def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary)
     return grant.access_token
 
 
-def _newer_stored_token(store: SecretStore, refused: str) -> Credentials | None:
+def _newer_stored_token(store: SecretStore, refused: str, wait: float) -> Credentials | None:
     """A refused refresh token may have just been rotated by a concurrent run that has not saved the
-    new one yet (Strava answers it first): watch the store briefly before calling the token dead."""
-    deadline = time.monotonic() + ROTATION_SAVE_WAIT
+    new one yet (Strava answers it first): watch the store for `wait` seconds before calling it dead."""
+    deadline = time.monotonic() + wait
     while True:
         latest = store.read()
         if latest.refresh_token != refused:
             return latest
-        if time.monotonic() >= deadline:
+        left = deadline - time.monotonic()
+        if left <= 0:
             return None
-        time.sleep(0.25)
+        time.sleep(min(0.25, left))
 
 
 def _save_rotated_token(store: SecretStore, token: str) -> None:
@@ -248,12 +279,12 @@ def _warehouse_call(fn: Callable[..., Any], *args: Any) -> Any:
         raise WarehouseError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _record(warehouse: Warehouse, summary: RunSummary, client: StravaClient) -> None:
+def _record(warehouse: Warehouse, summary: RunSummary, client: StravaClient | None) -> None:
     row = {k: v for k, v in summary.to_dict().items() if k not in ("error", "duration_s")}
     row["after_epoch"] = summary.after
     row.update(started_at=summary.started_at, finished_at=datetime.now(UTC),
                error_kind=(summary.error or {}).get("kind"), error_message=(summary.error or {}).get("message"),
-               **client.budget.snapshot())
+               **(client.budget if client else RateBudget()).snapshot())
     try:
         warehouse.record_run(row)
     except Exception as exc:  # noqa: BLE001 - the data is stored; losing the audit row must not hide it
@@ -266,6 +297,9 @@ def _log_outcome(summary: RunSummary) -> None:
         level = logging.WARNING
     elif summary.status == "failed":
         level = logging.CRITICAL if summary.needs_human else logging.ERROR
-    message = f"sync {summary.status}" + (f": {summary.error['message']}" if summary.error else "")
-    event(log, level, message, event="sync_finished", **{k: v for k, v in summary.to_dict().items()
-                                                           if k != "run_id"})
+    error = summary.error or {}
+    message = f"sync {summary.status}" + (f": {error['message']}" if error else "")
+    fields = {k: v for k, v in summary.to_dict().items() if k not in ("run_id", "error")}
+    # Flat like the sync_runs columns: what the alert's e-mail and Logs Explorer queries name.
+    event(log, level, message, event="sync_finished", **fields, error_kind=error.get("kind"),
+          error_message=error.get("message"))

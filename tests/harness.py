@@ -24,8 +24,10 @@ from strava.settings import Settings
 from strava.simulator import StravaSimulator
 from tests.paths import ROOT
 
-# Short timeouts keep failing scenarios fast; each test may tighten them further.
-FAST_ENV = {"STRAVA_RETRY_SECONDS": "1", "STRAVA_READ_TIMEOUT": "2", "STRAVA_CONNECT_TIMEOUT": "2"}
+# Short timeouts keep failing scenarios fast; each test may tighten them further. A refused refresh token
+# is declared dead at once (no concurrent run to wait for), unless a test sets the rotation watch itself.
+FAST_ENV = {"STRAVA_RETRY_SECONDS": "1", "STRAVA_READ_TIMEOUT": "2", "STRAVA_CONNECT_TIMEOUT": "2",
+            "STRAVA_ROTATION_WAIT_SECONDS": "0"}
 
 
 @dataclass

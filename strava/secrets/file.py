@@ -7,6 +7,7 @@ import os
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from strava.errors import ConfigError
 from strava.secrets.base import Credentials
@@ -20,6 +21,10 @@ class FileSecretStore:
         self.description = f"file:{self.path}"
 
     def read(self) -> Credentials:
+        data = self._load()
+        return Credentials(*(str(data[k]) for k in KEYS))
+
+    def _load(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -32,13 +37,16 @@ class FileSecretStore:
         missing = [k for k in KEYS if not isinstance(data.get(k), (str, int)) or str(data[k]) == ""]
         if missing:
             raise ConfigError(f"secrets file {self.path} lacks {', '.join(missing)}")
-        return Credentials(*(str(data[k]) for k in KEYS))
+        return data
 
     def save_refresh_token(self, token: str) -> None:
-        current = self.read()
-        self.save(Credentials(current.client_id, current.client_secret, token))
+        """Only the token changes: every other key keeps its value and JSON type (a numeric client_id too)."""
+        self._write({**self._load(), "refresh_token": token})
 
     def save(self, credentials: Credentials) -> None:
+        self._write(asdict(credentials))
+
+    def _write(self, data: dict[str, Any]) -> None:
         """Atomic rewrite: temp file (0600) in the same folder, fsync, rename."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,7 +54,7 @@ class FileSecretStore:
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:
                     os.fchmod(f.fileno(), 0o600)
-                    json.dump(asdict(credentials), f, indent=2)
+                    json.dump(data, f, indent=2)
                     f.flush()
                     os.fsync(f.fileno())
                 os.replace(tmp, self.path)

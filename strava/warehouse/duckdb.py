@@ -69,6 +69,16 @@ def arrow_batch(rows: Sequence[dict[str, Any]], table: schema.Table = schema.ACT
     return pa.table({c.name: pa.array([r.get(c.name) for r in rows], ARROW_TYPES[c.type]) for c in table.columns})
 
 
+def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A reader's connection (the local report, the demo's totals): it never changes the file."""
+    if not Path(path).is_file():
+        raise WarehouseError(f"no DuckDB warehouse at {path}: run `python -m strava sync` first")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot read {path}: {exc}") from None
+
+
 class DuckDBWarehouse:
     # 64 MB of buffer pool keeps a 50,000-activity backfill under 250 MB of process memory; a larger pool
     # bought ~10% speed, which Strava's own latency hides (docs/benchmarks.md).

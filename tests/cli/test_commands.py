@@ -12,6 +12,7 @@ from datetime import date
 import duckdb
 import requests
 
+from tests.function.alert_filter import assert_one_failed_run_line
 from tests.paths import ROOT
 
 
@@ -82,3 +83,15 @@ def test_simulate_serves_until_stopped_and_writes_its_secrets(tmp_path):
         started = time.monotonic()
         proc.wait(timeout=10)
         assert time.monotonic() - started < 10
+
+
+def test_sync_that_cannot_start_exits_1_with_one_alerting_line(tmp_path):
+    """Bad settings: the summary is printed and the one `sync_finished` line (JSON on a non-terminal stderr)
+    is the line the "a run failed" alert counts."""
+    result = cli("sync", env={"STRAVA_WAREHOUSE": "postgres:strava", "STRAVA_SECRETS": f"file:{tmp_path / 's.json'}"})
+    assert result.returncode == 1, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["status"], summary["error"]["kind"]) == ("failed", "config")
+    logs = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    line = assert_one_failed_run_line(logs, "config")
+    assert line["run_id"] == summary["run_id"] and "postgres:strava" in line["error_message"]

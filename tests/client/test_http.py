@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -82,13 +81,34 @@ def test_fault_mapping(http: StravaHTTP, strava_mock: responses.RequestsMock, st
     assert http.calls == 1  # 4xx is never retried
 
 
-def test_429_stops_at_once(http: StravaHTTP, strava_mock: responses.RequestsMock) -> None:
+class PinnedTime:
+    """A monotonic clock that moves only when the code under test sleeps or an attempt "takes" time."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def pinned_http(settings: Settings, retry_seconds: float) -> tuple[StravaHTTP, PinnedTime]:
+    time_ = PinnedTime()
+    return StravaHTTP(replace(settings, retry_seconds=retry_seconds), RateBudget(), clock=time_.clock,
+                      sleep=time_.sleep), time_
+
+
+def test_429_stops_at_once(api_settings: Settings, strava_mock: responses.RequestsMock) -> None:
+    http, time_ = pinned_http(api_settings, 6.0)
     strava_mock.get(ATHLETE, status=429, json=fault("Application", "rate limit", "exceeded"),
                     headers={"X-ReadRateLimit-Usage": "100,450", "X-ReadRateLimit-Limit": "100,1000"})
-    started = time.monotonic()
     with pytest.raises(RateLimited, match="15-minute read rate limit 100 of 100.*next run continues"):
         http.request("GET", ATHLETE, access_token=ACCESS_TOKEN)
-    assert time.monotonic() - started < 0.2
+    assert time_.sleeps == []  # no backoff: the next run continues
     assert http.calls == 1 and len(strava_mock.calls) == 1
 
 
@@ -101,16 +121,35 @@ def test_5xx_is_retried_then_succeeds(http: StravaHTTP, strava_mock: responses.R
 
 
 def test_5xx_exhausted_within_the_time_bound(api_settings: Settings, strava_mock: responses.RequestsMock) -> None:
-    # Backoff waits add up to at most 7/8 of retry_seconds, so all 4 attempts fit in the bound.
-    http = StravaHTTP(replace(api_settings, retry_seconds=1.0), RateBudget())
+    http, time_ = pinned_http(api_settings, 1.0)
     strava_mock.get(ATHLETE, status=503, body="unavailable")
-    started = time.monotonic()
     with pytest.raises(StravaUnavailable) as caught:
         http.request("GET", ATHLETE, access_token=ACCESS_TOKEN)
-    assert time.monotonic() - started < 1.0 + 0.2
     assert str(caught.value) == ("Strava did not answer after 4 attempts (last: 503) — try again later; "
                                  "nothing was lost")
-    assert http.calls == 4 == len(strava_mock.calls)
+    assert http.calls == 4 == len(strava_mock.calls) and len(time_.sleeps) == 3
+    assert 0 < sum(time_.sleeps) < 1.0  # instant answers: every wait fits in the bound
+
+
+def test_slow_failures_end_within_the_retry_bound(api_settings: Settings,
+                                                  strava_mock: responses.RequestsMock) -> None:
+    """Each attempt hangs until its read timeout (2 s, longer than the whole 1.5 s retry bound): the first
+    one keeps its timeouts, the retries get only the time left, and retrying ends within the bound."""
+    http, time_ = pinned_http(api_settings, 1.5)
+    timeouts: list[tuple[float, float]] = []
+
+    def hang_until_timeout(request):
+        timeouts.append(request.req_kwargs["timeout"])
+        time_.now += timeouts[-1][1]
+        raise requests.exceptions.ReadTimeout("no answer")
+
+    strava_mock.add_callback("GET", ATHLETE, callback=hang_until_timeout)
+    started = time_.now
+    with pytest.raises(StravaUnavailable, match="last: ReadTimeout"):
+        http.request("GET", ATHLETE, access_token=ACCESS_TOKEN)
+    assert timeouts[0] == (1.0, 2.0)  # api_settings' connect and read timeouts
+    assert len(timeouts) >= 2 and all(read < 1.5 for _, read in timeouts[1:])
+    assert time_.now - (started + 2.0) <= 1.5  # after the first failure: waits and retries within the bound
 
 
 def test_zero_retry_budget_means_one_attempt(strava_mock: responses.RequestsMock) -> None:

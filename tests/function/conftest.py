@@ -86,7 +86,9 @@ def deploy(function_server, make_simulator, tmp_path) -> Callable[..., Deploymen
         server = function_server({
             "STRAVA_API_URL": sim.api_url, "STRAVA_OAUTH_URL": sim.oauth_url,
             "STRAVA_SECRETS": f"file:{secrets}", "STRAVA_WAREHOUSE": f"duckdb:{db}",
-            "GOOGLE_CLOUD_PROJECT": PROJECT, **env})
+            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            "STRAVA_ROTATION_WAIT_SECONDS": "0",  # one sync at a time: a refused token is dead at once
+            **env})
         return Deployment(server, sim, secrets, db)
 
     return make

@@ -40,7 +40,7 @@ def test_rotation_by_a_concurrent_run_is_never_lost(project, tmp_path):
     project.sim.inject("/oauth/token", kind="slow", delay=2, times=1)  # A's answer comes 2 s late
     first = project.start(STRAVA_READ_TIMEOUT="20")
     wait_until(lambda: project.sim.calls >= 1, what="run A's token request")
-    other = project.sync(STRAVA_WAREHOUSE=f"duckdb:{tmp_path / 'other.duckdb'}")
+    other = project.sync(STRAVA_WAREHOUSE=f"duckdb:{tmp_path / 'other.duckdb'}", STRAVA_ROTATION_WAIT_SECONDS="5")
     a = project.wait(first)
     assert_run_row(project, a, "ok")
     assert a.summary["token_rotated"] is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -130,29 +131,44 @@ def test_rotated_refresh_token_is_saved_and_used_next_run(project):
     assert_no_secret_printed(project, first, second)
 
 
+@pytest.mark.sim(activities=20, rotate=True)
+def test_saving_a_rotated_token_keeps_what_the_user_wrote(project):
+    """A numeric client_id stays a number, an unknown key stays, only refresh_token changes."""
+    written = {**json.loads(project.secrets.read_text()), "note": "athlete: me", "expires": None}
+    written["client_id"] = int(written["client_id"])
+    project.secrets.write_text(json.dumps(written))
+    result = project.sync()
+    assert result.summary["token_rotated"] is True, result.summary
+    assert json.loads(project.secrets.read_text()) == {**written,
+                                                       "refresh_token": project.sim.secrets()["refresh_token"]}
+    assert project.secrets.stat().st_mode & 0o777 == 0o600
+
+
 @pytest.mark.sim(activities=30, rotate=True)
 def test_token_rotated_by_another_run_is_recovered(project, tmp_path):
     from strava.secrets.file import FileSecretStore
-    from strava.settings import Settings
     from strava.sync import run_sync
 
     stale = FileSecretStore(project.secrets).read()
     assert project.sync().summary["token_rotated"]  # "another run" rotates and saves
 
-    class StaleOnce(FileSecretStore):
-        """Reads the token as it was before the other run saved its rotation (a race), once."""
+    class StaleAtFirst(FileSecretStore):
+        """The other run's save lands while this run watches: its first 3 reads still see the old token."""
 
         reads = 0
 
         def read(self):
             self.reads += 1
-            return stale if self.reads == 1 else super().read()
+            return stale if self.reads <= 3 else super().read()
 
-    store = StaleOnce(project.secrets)
-    settings = Settings.from_env(project.env)
-    summary = run_sync(settings, secrets=store)
+    no_watch = StaleAtFirst(project.secrets)  # the same race without the watch: the token looks dead
+    assert run_sync(project.settings(STRAVA_ROTATION_WAIT_SECONDS="0"), secrets=no_watch).error["kind"] == \
+        "refresh_token_invalid"
+    assert no_watch.reads == 2  # the stale read and one look at the store
+    store = StaleAtFirst(project.secrets)
+    summary = run_sync(project.settings(STRAVA_ROTATION_WAIT_SECONDS="3"), secrets=store)
     assert summary.status == "ok", summary.error
-    assert store.reads >= 2  # the stale read, the re-read (and the read-modify-write of the save)
+    assert store.reads >= 4  # the stale read, two stale looks 0.25 s apart, the saved token
     assert FileSecretStore(project.secrets).read().refresh_token == project.sim.secrets()["refresh_token"]
 
 
@@ -237,3 +253,19 @@ def test_bad_configuration_is_a_config_error(project):
     missing = project.sync(STRAVA_SECRETS=f"file:{project.secrets}.missing")
     assert missing.summary["error"]["kind"] == "config"
     assert "python -m strava auth" in missing.summary["error"]["message"]
+
+
+@pytest.mark.sim(activities=1000, latency=0.2)
+def test_ctrl_c_mid_sync_is_logged_and_recorded(project):
+    from tests.harness import page_requested, wait_until
+
+    proc = project.start()
+    wait_until(lambda: page_requested(project.sim, 3), what="page 3")
+    proc.send_signal(signal.SIGINT)
+    result = project.wait(proc)
+    assert result.code == 130, result.stderr[-2000:]
+    finished = [line for line in result.logs() if line.get("event") == "sync_finished"]
+    assert len(finished) == 1 and (finished[0]["status"], finished[0]["error_kind"]) == ("failed", "interrupted")
+    assert project.rows("SELECT status, error_kind FROM sync_runs") == [("failed", "interrupted")]
+    assert project.sync().summary["status"] == "ok"  # the next run continues
+    assert_mirrors_strava(project)
