@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 import responses
@@ -35,3 +36,11 @@ def client(api_settings: Settings) -> StravaClient:
 def loopback() -> Iterator[LoopbackStrava]:
     with LoopbackStrava() as server:
         yield server
+
+
+@pytest.fixture
+def retry_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The backoff waits between attempts, recorded instead of slept: tests assert on them, not on the clock."""
+    waits: list[float] = []
+    monkeypatch.setattr("tenacity.nap.time", SimpleNamespace(sleep=waits.append))  # tenacity's default sleep
+    return waits
