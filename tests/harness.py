@@ -28,6 +28,13 @@ from tests.paths import ROOT
 # is declared dead at once (no concurrent run to wait for), unless a test sets the rotation watch itself.
 FAST_ENV = {"STRAVA_RETRY_SECONDS": "1", "STRAVA_READ_TIMEOUT": "2", "STRAVA_CONNECT_TIMEOUT": "2",
             "STRAVA_ROTATION_WAIT_SECONDS": "0"}
+_TODAY_NOON = (int(time.time()) // 86400) * 86400 + 12 * 3600  # today 12:00 UTC, the start of a quarter hour
+
+
+def pinned_clock() -> float:
+    """A simulator clock that stands still at today 12:01 UTC (`sim.advance_clock` moves it): a test that
+    counts rate-limit usage never sees a 15-minute or daily window roll over under it."""
+    return _TODAY_NOON + 60
 
 
 @dataclass

@@ -56,12 +56,11 @@ def test_full_report(duck_golden: DuckDBWarehouse, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("tables", [True, False])
 def test_empty_database(tmp_path: Path, tables: bool) -> None:
-    conn = duckdb.connect(str(tmp_path / "empty.duckdb"))
-    if tables:
-        DuckDBWarehouse(tmp_path / "tables.duckdb").setup()  # sanity: setup works on an empty file
-        for table in schema.TABLES:
-            conn.execute(create_table_sql(table))
-    page = write_report(conn, tmp_path / "r.html").read_text(encoding="utf-8")
+    with duckdb.connect(str(tmp_path / "empty.duckdb")) as conn:
+        if tables:
+            for table in schema.TABLES:
+                conn.execute(create_table_sql(table))
+        page = write_report(conn, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "No activities yet" in page and "python -m strava sync" in page
     assert "<svg" not in page
     _assert_offline(page)

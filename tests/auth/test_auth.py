@@ -8,7 +8,6 @@ import os
 import socket
 import stat
 import threading
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -34,6 +33,19 @@ def assert_no_secrets(output: str, *values: str) -> None:
 
 def token_requests(sim) -> list:
     return [entry for entry in sim.request_log if entry[1].endswith("/oauth/token")]
+
+
+def spy_on_exchanged_codes(monkeypatch) -> list[str]:
+    """The authorization codes `run_auth` sends to Strava's token endpoint, in order."""
+    codes: list[str] = []
+    exchange = StravaClient.exchange_code
+
+    def spy(self, client_id: str, client_secret: str, code: str):
+        codes.append(code)
+        return exchange(self, client_id, client_secret, code)
+
+    monkeypatch.setattr(StravaClient, "exchange_code", spy)
+    return codes
 
 
 def code_from(response: requests.Response) -> str:
@@ -98,7 +110,8 @@ def test_denied_access_saves_nothing(start_auth, sim, settings):
     assert not os.path.exists(secrets_path(settings))
 
 
-def test_redirect_with_a_wrong_state_is_refused_and_the_real_one_still_works(start_auth, sim):
+def test_redirect_with_a_wrong_state_is_refused_and_the_real_one_still_works(start_auth, monkeypatch):
+    exchanged = spy_on_exchanged_codes(monkeypatch)
     run = start_auth()
     callback = run.query()["redirect_uri"]
     params = {"state": "forged", "code": "attacker", "scope": "read,activity:read_all"}
@@ -107,9 +120,10 @@ def test_redirect_with_a_wrong_state_is_refused_and_the_real_one_still_works(sta
     assert forged.status_code == missing.status_code == 400
     assert not run.future.done()
 
-    assert run.click().status_code == 200
+    page = run.click()
+    assert page.status_code == 200
     assert run.result() == 0
-    assert [entry[2].get("code") for entry in token_requests(sim)] != ["attacker"]
+    assert exchanged == [code_from(page)]  # the forged code was never sent to Strava
     assert "does not match" in run.output
 
 
@@ -127,17 +141,15 @@ def test_a_silent_speculative_connection_does_not_stall_the_redirect(start_auth)
     run = start_auth()
     port = urlsplit(run.query()["redirect_uri"]).port
     with socket.create_connection(("127.0.0.1", port)):  # like a browser's preconnect: never sends a request
-        started = time.monotonic()
+        # A server stalled on the silent connection would hold the click past its 5 s read timeout
+        # (the handler waits 10 s for a request line), so the click itself fails.
         assert run.click().status_code == 200
         assert run.result() == 0
-        assert time.monotonic() - started < 3
 
 
 def test_times_out_cleanly_when_the_browser_never_comes_back(start_auth, settings):
-    started = time.monotonic()
     run = start_auth(timeout=0.3)
     assert run.result() == 1
-    assert time.monotonic() - started < 3
     assert "No answer from the browser within 0.3 s" in run.output
     assert not os.path.exists(secrets_path(settings))
     with pytest.raises(requests.ConnectionError):  # the callback server is gone

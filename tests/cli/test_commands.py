@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
-import time
 from datetime import date
 
 import duckdb
@@ -14,6 +14,7 @@ import requests
 
 from tests.function.alert_filter import assert_one_failed_run_line
 from tests.paths import ROOT
+from tests.pipes import read_line
 
 
 def cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -70,19 +71,18 @@ def test_simulate_serves_until_stopped_and_writes_its_secrets(tmp_path):
                "--read-limits", "50,500", "--secrets-out", str(secrets)]
     proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
-        first = proc.stdout.readline()
-        url = first.split(" on ")[1].strip()
+        url = read_line(proc).split(" on ")[1].strip()
         creds = json.loads(secrets.read_text())
         token = requests.post(f"{url}/oauth/token", data={**creds, "grant_type": "refresh_token"}, timeout=5).json()
         answer = requests.get(f"{url}/api/v3/athlete/activities", params={"per_page": 200}, timeout=5,
                               headers={"Authorization": f"Bearer {token['access_token']}"})
         assert len(answer.json()) == 25
         assert answer.headers["X-ReadRateLimit-Limit"] == "50,500"
+        proc.send_signal(signal.SIGINT)  # Ctrl-C, as a person stops it
+        assert proc.wait(timeout=10) == 0  # a clean exit, not a traceback
     finally:
-        proc.terminate()
-        started = time.monotonic()
-        proc.wait(timeout=10)
-        assert time.monotonic() - started < 10
+        proc.kill()
+        proc.wait()
 
 
 def test_sync_that_cannot_start_exits_1_with_one_alerting_line(tmp_path):

@@ -22,6 +22,7 @@ from strava.sync import run_sync
 from strava.warehouse.base import UpsertResult
 from strava.warehouse.duckdb import DuckDBWarehouse
 from tests.harness import assert_mirrors, assert_run_row, page_requested, wait_until
+from tests.pipes import read_line
 
 PROJECT_ID = "strava-reliability"
 
@@ -109,7 +110,7 @@ time.sleep(float(sys.argv[2]))
 def _hold_lock(path, seconds: float) -> subprocess.Popen:
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(path), str(seconds)],
                               stdout=subprocess.PIPE, text=True)
-    assert holder.stdout.readline().strip() == "locked"
+    assert read_line(holder).strip() == "locked"
     return holder
 
 

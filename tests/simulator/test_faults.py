@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from tests.simulator.helpers import access_token, list_activities, refresh
+from tests.simulator.helpers import FakeClock, access_token, list_activities, refresh
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_faults_through_the_control_endpoint_and_reset(simulator, token) -> None
 
 
 def test_rate_limit_wins_over_a_fault_but_the_fault_is_consumed(make_simulator) -> None:
-    sim = make_simulator(activities=5, read_limits=(1, 100))
+    sim = make_simulator(activities=5, read_limits=(1, 100), clock=FakeClock())
     token = access_token(sim)
     list_activities(sim, token)
     sim.inject(status=500)

@@ -15,7 +15,7 @@ def usage(response) -> tuple[str, str]:
 
 
 def test_every_response_carries_the_headers_errors_included(make_simulator) -> None:
-    sim = make_simulator(activities=5, read_limits=(10, 50), overall_limits=(20, 100))
+    sim = make_simulator(activities=5, read_limits=(10, 50), overall_limits=(20, 100), clock=FakeClock())
     token = refresh(sim)
     assert token.headers["X-RateLimit-Limit"] == "20,100"
     assert token.headers["X-ReadRateLimit-Limit"] == "10,50"

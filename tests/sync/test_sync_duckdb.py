@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.harness import pinned_clock
 from tests.paths import EXAMPLE_ACTIVITIES
 
 EXAMPLES = EXAMPLE_ACTIVITIES
@@ -188,7 +189,7 @@ def test_rate_limited_mid_paging_is_partial_and_resumes(project):
     assert resumed.summary["inserted"] == 600
 
 
-@pytest.mark.sim(activities=3000, read_limits=(10, 1000))
+@pytest.mark.sim(activities=3000, read_limits=(10, 1000), clock=pinned_clock)
 def test_budget_stops_before_the_read_limit(project):
     result = project.sync(STRAVA_RATE_RESERVE="2")
     assert result.summary["status"] == "partial"

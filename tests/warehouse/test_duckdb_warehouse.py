@@ -14,6 +14,7 @@ from strava.errors import ConfigError, WarehouseError
 from strava.schema import activity_row
 from strava.warehouse import duckdb as duck
 from strava.warehouse.duckdb import DuckDBWarehouse
+from tests.pipes import read_line
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -169,7 +170,7 @@ def test_a_file_locked_by_another_process_gives_a_clear_error(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); "
                                "print('ready', flush=True); time.sleep(30)"], stdout=subprocess.PIPE, text=True)
     try:
-        assert holder.stdout.readline().strip() == "ready"
+        assert read_line(holder).strip() == "ready"
         with pytest.raises(WarehouseError, match="in use by another process"):
             DuckDBWarehouse(path, lock_timeout=0.5)
     finally:
