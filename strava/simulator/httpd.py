@@ -102,14 +102,15 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _send(self, response: Response) -> None:
+        """Chunked, without Content-Length, as Strava answers (one chunk, then the last-chunk marker)."""
         raw = encode(response.body) if response.body is not None else b""
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(raw)))
+        self.send_header("Transfer-Encoding", "chunked")
         for name, value in (response.headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(raw)
+        self.wfile.write((b"%x\r\n%s\r\n" % (len(raw), raw) if raw else b"") + b"0\r\n\r\n")
 
 
 def _form(body: bytes, headers: dict[str, str]) -> dict[str, str]:

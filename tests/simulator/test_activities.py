@@ -136,3 +136,13 @@ def test_list_of_activities_given_directly(make_simulator) -> None:
     sim = make_simulator(activities=own)
     items = list_activities(sim, access_token(sim)).json()
     assert [a["id"] for a in items] == [5, 3] and sim.athlete["id"] == 77
+
+
+def test_answers_are_chunked_without_content_length_as_strava_sends_them(simulator) -> None:
+    token = access_token(simulator)
+    answers = [list_activities(simulator, token), list_activities(simulator, "bad-token"), refresh(simulator),
+               requests.get(simulator.url + "/_sim/state", timeout=5)]
+    for response in answers:
+        assert response.headers["Transfer-Encoding"] == "chunked" and "Content-Length" not in response.headers
+        assert response.json()  # the chunked body decodes whole
+    assert len(answers[0].json()) == 30
