@@ -37,7 +37,7 @@ def test_per_page_is_capped_at_200_and_past_the_end_is_empty(simulator) -> None:
     assert past.status_code == 200 and past.json() == []
 
 
-def test_before_filter_and_both_bounds(simulator) -> None:
+def test_before_filter_and_both_bounds_newest_first(simulator) -> None:
     token = access_token(simulator)
     truth = simulator.activities
     before = parse_iso(truth[40]["start_date"])
@@ -45,7 +45,10 @@ def test_before_filter_and_both_bounds(simulator) -> None:
     assert [a["id"] for a in items] == [a["id"] for a in reversed(truth[:40])]
     after = parse_iso(truth[9]["start_date"])
     both = list_activities(simulator, token, before=before, after=after, per_page=200).json()
-    assert [a["id"] for a in both] == [a["id"] for a in truth[10:40]]
+    assert [a["id"] for a in both] == [a["id"] for a in reversed(truth[10:40])]  # newest first, as recorded
+    paged = [list_activities(simulator, token, before=before, after=after, per_page=12, page=p).json()
+             for p in (1, 2, 3, 4)]
+    assert [a["id"] for page in paged for a in page] == [a["id"] for a in both] and paged[-1] == []
 
 
 def test_full_listing_with_after_zero_returns_everything_once(simulator) -> None:
