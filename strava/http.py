@@ -27,10 +27,11 @@ from tenacity import (
 from strava.errors import (
     AppInactive,
     BadResponse,
+    ConfigError,
     MissingScope,
     RefreshTokenInvalid,
-    StravaError,
     StravaUnavailable,
+    SyncError,
 )
 from strava.ratelimit import RateBudget
 from strava.settings import Settings
@@ -68,7 +69,7 @@ class _Call:
     def where(self) -> str:
         return f"{self.method} {urlsplit(self.url).path or '/'}"
 
-    def redacted(self, error: StravaError) -> StravaError:
+    def redacted(self, error: SyncError) -> SyncError:
         text = str(error)
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
@@ -178,11 +179,17 @@ def fault_errors(response: requests.Response) -> tuple[str, list[tuple[str, str,
     return str(body.get("message") or response.reason or "")[:200], triples
 
 
-def fault_error(response: requests.Response, where: str) -> StravaError:
+def fault_error(response: requests.Response, where: str) -> SyncError:
     """Map a 4xx (not 429) answer to the typed error that tells the user what to do."""
     status = response.status_code
     message, triples = fault_errors(response)
     detail = "; ".join(f"{r} {f} {c}" for r, f, c in triples) or "no details"
+    if any(r == "Application" and f in ("client_id", "client_secret") for r, f, _ in triples):
+        # Strava answers a wrong client id or secret with 400 Application client_id invalid.
+        return ConfigError(
+            f"Strava refused {where} ({status} {detail}): the app's client id or secret is wrong: check them "
+            f"at https://www.strava.com/settings/api. {REAUTHORIZE} with the right ones."
+        )
     if status == 400 and any(r == "RefreshToken" for r, _, _ in triples):
         return RefreshTokenInvalid(
             f"Strava refused the refresh token: it was revoked or replaced. {REAUTHORIZE}."

@@ -34,7 +34,7 @@ DEFAULT_IDS = {"client_id": "strava-client-id", "client_secret": "strava-client-
                "refresh_token": "strava-refresh-token"}
 ENV_IDS = {"client_id": "STRAVA_SECRET_ID_CLIENT_ID", "client_secret": "STRAVA_SECRET_ID_CLIENT_SECRET",
            "refresh_token": "STRAVA_SECRET_ID_REFRESH_TOKEN"}
-ROLES = {"read": "roles/secretmanager.secretAccessor", "write": "roles/secretmanager.secretVersionAdder",
+ROLES = {"read": "roles/secretmanager.secretAccessor", "write": "roles/secretmanager.secretVersionManager",
          "retire": "roles/secretmanager.secretVersionManager"}
 _PROJECT = re.compile(r"^[a-z0-9][a-z0-9.:-]{0,98}[a-z0-9]$")
 

@@ -24,17 +24,33 @@ Errors answer {"error": text}: 404 for an unknown activity or endpoint, 400 for 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from strava.simulator.wire import Response
-
-if TYPE_CHECKING:
-    from strava.simulator.server import StravaSimulator
 
 PREFIX = "/_sim/"
 
 
-def control(sim: StravaSimulator, method: str, path: str, body: bytes) -> Response:
+class Controlled(Protocol):
+    """What the control endpoints drive: StravaSimulator's methods for tests. A Protocol, so that this
+    module and the HTTP handler never import the server (which imports them)."""
+
+    request_log: list[tuple[str, str, dict[str, str]]]
+
+    @property
+    def activities(self) -> list[dict]: ...
+    def state(self) -> dict: ...
+    def add_activity(self, **fields: Any) -> dict: ...
+    def get_activity(self, activity_id: int) -> dict: ...
+    def edit_activity(self, activity_id: int, *, drop_keys: Iterable[str] = (), **fields: Any) -> dict: ...
+    def delete_activity(self, activity_id: int) -> None: ...
+    def inject(self, path_prefix: str = ..., **fault: Any) -> None: ...
+    def reset_faults(self) -> None: ...
+    def configure(self, **config: Any) -> None: ...
+
+
+def control(sim: Controlled, method: str, path: str, body: bytes) -> Response:
     """Answer one /_sim/ request; the simulator's own checks become 400s and 404s."""
     try:
         data = json.loads(body) if body.strip() else {}
@@ -45,7 +61,7 @@ def control(sim: StravaSimulator, method: str, path: str, body: bytes) -> Respon
         return Response(400, {"error": str(exc)})
 
 
-def _control(sim: StravaSimulator, method: str, parts: list[str], data: Any) -> Response:
+def _control(sim: Controlled, method: str, parts: list[str], data: Any) -> Response:
     if not isinstance(data, dict):
         raise ValueError("send a JSON object")
     match method, parts:

@@ -32,10 +32,7 @@ METRES_PER_E5_LAT = 1.1132  # metres per 1e-5 degree of latitude
 # --- places and time zones ------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Place:
-    city: str | None
-    state: str | None
-    country: str
+class Place:  # listings carry no place names: Strava sends location_city/state/country as null
     lat: float
     lng: float
     tz: str
@@ -44,20 +41,15 @@ class Place:
     hilliness: float  # metres of climbing per km
 
 
-HOME = Place(None, None, "France", 45.1885, 5.7245, "Europe/Paris", "(GMT+01:00) Europe/Paris", 212, 12)
+HOME = Place(45.1885, 5.7245, "Europe/Paris", "(GMT+01:00) Europe/Paris", 212, 12)
 TRIPS = (
-    Place(None, None, "United States", 37.7749, -122.4194, "America/Los_Angeles",
-          "(GMT-08:00) America/Los_Angeles", 20, 10),
-    Place(None, None, "United States", 40.7128, -74.0060, "America/New_York",
-          "(GMT-05:00) America/New_York", 10, 3),
-    Place(None, None, "Japan", 35.6762, 139.6503, "Asia/Tokyo", "(GMT+09:00) Asia/Tokyo", 40, 5),
-    Place(None, None, "Australia", -33.8688, 151.2093, "Australia/Sydney",
-          "(GMT+10:00) Australia/Sydney", 30, 6),
-    Place(None, None, "India", 12.9716, 77.5946, "Asia/Kolkata", "(GMT+05:30) Asia/Kolkata", 920, 4),
-    Place(None, None, "Canada", 47.5615, -52.7126, "America/St_Johns",
-          "(GMT-03:30) America/St_Johns", 60, 8),
-    Place("London", "England", "United Kingdom", 51.5074, -0.1278, "Europe/London",
-          "(GMT+00:00) Europe/London", 15, 3),
+    Place(37.7749, -122.4194, "America/Los_Angeles", "(GMT-08:00) America/Los_Angeles", 20, 10),
+    Place(40.7128, -74.0060, "America/New_York", "(GMT-05:00) America/New_York", 10, 3),
+    Place(35.6762, 139.6503, "Asia/Tokyo", "(GMT+09:00) Asia/Tokyo", 40, 5),
+    Place(-33.8688, 151.2093, "Australia/Sydney", "(GMT+10:00) Australia/Sydney", 30, 6),
+    Place(12.9716, 77.5946, "Asia/Kolkata", "(GMT+05:30) Asia/Kolkata", 920, 4),
+    Place(47.5615, -52.7126, "America/St_Johns", "(GMT-03:30) America/St_Johns", 60, 8),
+    Place(51.5074, -0.1278, "Europe/London", "(GMT+00:00) Europe/London", 15, 3),
 )
 
 
@@ -107,8 +99,8 @@ class Sport:
     gear: str | None = None  # "bike" or "shoe"
     cadence: tuple[float, float] | None = None
     trainer: bool = False
-    workout_types: tuple[int | None, ...] = (None,)
-    device: str | None = "Garmin Edge 1030"
+    workout_types: tuple[int | None, ...] = (None,)  # (): Strava sends no workout_type key at all
+    device: str | None = "Garmin Edge 1030"  # drives heart rate and external_id (listings omit device_name)
     temp: bool = False
     manual: bool = False
 
@@ -128,11 +120,15 @@ SPORTS = (
     Sport("trail", "TrailRun", "Run", 4, "trail", (1.8, 2.8), (0, 0), None, "shoe", (76, 86),
           workout_types=(0, 2), device="Garmin Forerunner 955"),
     Sport("walk", "Walk", "Walk", 7, "walk", (1.1, 1.5), (0, 0), device="Strava iPhone App"),
-    Sport("hike", "Hike", "Hike", 4, "trail", (0.8, 1.3), (0, 0), gear="shoe", device="Garmin fenix 7"),
-    Sport("swim", "Swim", "Swim", 3, None, (0.6, 1.0), (1.0, 4.0), device="Garmin Forerunner 955"),
+    Sport("hike", "Hike", "Hike", 4, "trail", (0.8, 1.3), (0, 0), gear="shoe", workout_types=(),
+          device="Garmin fenix 7"),
+    Sport("swim", "Swim", "Swim", 3, None, (0.6, 1.0), (1.0, 4.0), workout_types=(),
+          device="Garmin Forerunner 955"),
     Sport("nordic", "NordicSki", "NordicSki", 1.5, "ski", (3.0, 5.0), (0, 0), device="Garmin fenix 7"),
-    Sport("alpine", "AlpineSki", "AlpineSki", 0.5, "ski", (4.0, 9.0), (0, 0), device="Garmin fenix 7"),
-    Sport("weights", "WeightTraining", "WeightTraining", 3, None, (0, 0), (0, 0), device="Garmin fenix 7"),
+    Sport("alpine", "AlpineSki", "AlpineSki", 0.5, "ski", (4.0, 9.0), (0, 0), workout_types=(),
+          device="Garmin fenix 7"),
+    Sport("weights", "WeightTraining", "WeightTraining", 3, None, (0, 0), (0, 0), workout_types=(30,),
+          device="Garmin fenix 7"),  # 30: undocumented, as recorded
     Sport("yoga", "Yoga", "Yoga", 1.5, None, (0, 0), (0, 0), device=None),
     Sport("rowing", "Rowing", "Rowing", 0.8, "run", (3.0, 4.2), (0, 0), device="Garmin fenix 7"),
     Sport("pickleball", "Pickleball", "Workout", 0.4, None, (0, 0), (0, 0), device="Garmin fenix 7"),
@@ -141,9 +137,10 @@ SPORTS = (
 SPORT_WEIGHTS = [s.weight for s in SPORTS]
 SPORT_CUMULATIVE = list(itertools.accumulate(SPORT_WEIGHTS))
 # Typed in by hand: no GPS, heart rate, device or upload; distance as entered.
-MANUAL_SPORTS = tuple(Sport("manual", st, t, 0, None, (v, v), (0, 0), device=None, manual=True)
-                      for st, t, v in (("Run", "Run", 2.8), ("Ride", "Ride", 6.5), ("Workout", "Workout", 0.0),
-                                       ("Hike", "Hike", 1.1), ("Walk", "Walk", 1.3)))
+MANUAL_SPORTS = tuple(Sport("manual", st, t, 0, None, (v, v), (0, 0), device=None, manual=True, workout_types=w)
+                      for st, t, v, w in (("Run", "Run", 2.8, (0, None)), ("Ride", "Ride", 6.5, (None,)),
+                                          ("Workout", "Workout", 0.0, (None,)), ("Hike", "Hike", 1.1, ()),
+                                          ("Walk", "Walk", 1.3, (None,))))
 
 # Route pools: (shapes per pool, min km, max km, out_and_back share)
 ROUTES = {"bike": (48, 20, 140, 0.2), "mtb": (12, 10, 45, 0.1), "run": (32, 4, 25, 0.4),
@@ -282,7 +279,12 @@ class _Rng(random.Random):
 
 
 class ActivityFactory:
-    """Builds single activities; `generate_activities` and the server's add_activity share it."""
+    """Builds single activities; `generate_activities` and the server's add_activity share it.
+
+    The shape follows recorded Strava listings (1,144 real activities): no `device_name`, null
+    `location_*`, no `workout_type` key for some sports and no `suffer_score` key without heart rate,
+    a zero written as the integer 0, an undocumented workout type (30), rarely `elapsed < moving`.
+    """
 
     def __init__(self, seed: int) -> None:
         self.rng = _Rng(seed)
@@ -330,7 +332,8 @@ class ActivityFactory:
             start = min(start, end_before - elapsed - rng.below(300, 1800))
         a = self._head(activity_id, sport, place, start, offset, distance, moving, elapsed,
                        (local_guess % DAY) // 3600)
-        a["workout_type"] = rng.pick(sport.workout_types)
+        if sport.workout_types:
+            a["workout_type"] = rng.pick(sport.workout_types)
         a["commute"] = commute
         if sport.manual:
             self._manual(a, activity_id)
@@ -364,6 +367,8 @@ class ActivityFactory:
             distance = 0.0
         moving = int(distance / speed) if distance else rng.below(1800, 5400)
         elapsed = moving if sport.trainer else int(moving * rng.uniform(1.0, 1.3))
+        if rng.random() < 0.003:
+            elapsed = moving - 1  # Strava's own rounding: recorded runs 1 s shorter elapsed than moving
         return distance, moving, elapsed, speed
 
     def _head(self, activity_id: int, sport: Sport, place: Place, start: int, offset: int,
@@ -382,12 +387,11 @@ class ActivityFactory:
             "resource_state": 2,
             "athlete": {"id": self.athlete["id"], "resource_state": 1},
             "name": name, "distance": distance, "moving_time": moving, "elapsed_time": elapsed,
-            "total_elevation_gain": 0.0, "type": sport.type, "sport_type": sport.sport_type,
-            "workout_type": None, "id": activity_id,
+            "total_elevation_gain": 0, "type": sport.type, "sport_type": sport.sport_type,
+            "id": activity_id,
             "start_date": iso_z(start), "start_date_local": iso_z(start + offset),
             "timezone": place.tz_label, "utc_offset": float(offset),
-            "location_city": place.city, "location_state": place.state,
-            "location_country": place.country,
+            "location_city": None, "location_state": None, "location_country": None,
             "achievement_count": rng.pick((0, 0, 0, 1, 2, 5)), "kudos_count": rng.below(0, 25),
             "comment_count": rng.pick((0, 0, 0, 1, 2)),
             "athlete_count": rng.below(2, 12) if rng.random() < 0.15 else 1,
@@ -414,7 +418,7 @@ class ActivityFactory:
         gear = self.bikes if sport.gear == "bike" else self.shoes if sport.gear == "shoe" else None
         a["gear_id"] = rng.pick(gear) if gear and rng.random() < 0.9 else None
         a["average_speed"] = round(distance / moving, 3) if moving and distance else 0.0
-        a["max_speed"] = round(speed * rng.uniform(1.4, 2.2), 1) if distance else 0.0
+        a["max_speed"] = round(speed * rng.uniform(1.4, 2.2), 1) if distance else 0  # a zero is written 0
         if sport.cadence:
             a["average_cadence"] = round(rng.uniform(*sport.cadence), 1)
         if sport.temp and rng.random() < 0.7:
@@ -446,7 +450,7 @@ class ActivityFactory:
         if shape is None and not a["trainer"]:
             return  # pool swims, gym sessions: no elevation keys
         gain = round(distance / 1000 * place.hilliness * rng.uniform(0.3, 2.5), 1)
-        a["total_elevation_gain"] = gain
+        a["total_elevation_gain"] = gain or 0
         low = round(place.elevation + rng.uniform(-20, 30), 1)
         a["elev_high"] = round(low + gain * rng.uniform(0.2, 0.6), 1)
         a["elev_low"] = low
@@ -470,10 +474,8 @@ class ActivityFactory:
         a["has_kudoed"] = False
         if rng.random() < 0.01:
             a["hide_from_home"] = True  # only present when set
-        hr = a["has_heartrate"]
-        a["suffer_score"] = float(int(a["moving_time"] / 60 * rng.uniform(0.3, 1.6))) if hr else None
-        if sport.device:
-            a["device_name"] = sport.device
+        if a["has_heartrate"]:  # without heart rate Strava leaves the key out
+            a["suffer_score"] = float(int(a["moving_time"] / 60 * rng.uniform(0.3, 1.6)))
 
     def _manual(self, a: dict, activity_id: int) -> None:
         rng = self.rng
@@ -484,10 +486,10 @@ class ActivityFactory:
         a["start_latlng"], a["end_latlng"] = [], []
         a["gear_id"] = None
         a["average_speed"] = round(a["distance"] / a["moving_time"], 3)
-        a["max_speed"] = 0.0
+        a["max_speed"] = 0
         a.update(has_heartrate=False, heartrate_opt_out=False, display_hide_heartrate_option=False,
                  upload_id=None, external_id=None, from_accepted_tag=False, pr_count=0,
-                 total_photo_count=0, has_kudoed=False, suffer_score=None)
+                 total_photo_count=0, has_kudoed=False)
 
 
 def default_end(now: float | None = None) -> datetime:

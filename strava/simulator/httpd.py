@@ -9,22 +9,28 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from strava.simulator.control import PREFIX, control
-from strava.simulator.faults import apply_fault
+from strava.simulator.control import PREFIX, Controlled, control
+from strava.simulator.faults import Fault, apply_fault
 from strava.simulator.wire import Response, encode
 
-if TYPE_CHECKING:
-    from strava.simulator.server import StravaSimulator
+
+class Simulated(Controlled, Protocol):
+    """The simulator as the handler sees it (StravaSimulator; a Protocol to keep imports one-way)."""
+
+    latency: float
+
+    def handle(self, method: str, path: str, query: dict[str, str], form: dict[str, str],
+               headers: dict[str, str]) -> tuple[Response, Fault | None]: ...
 
 
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, sim: StravaSimulator, host: str, port: int) -> None:
+    def __init__(self, sim: Simulated, host: str, port: int) -> None:
         self.sim = sim
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
@@ -96,14 +102,15 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _send(self, response: Response) -> None:
+        """Chunked, without Content-Length, as Strava answers (one chunk, then the last-chunk marker)."""
         raw = encode(response.body) if response.body is not None else b""
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(raw)))
+        self.send_header("Transfer-Encoding", "chunked")
         for name, value in (response.headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(raw)
+        self.wfile.write((b"%x\r\n%s\r\n" % (len(raw), raw) if raw else b"") + b"0\r\n\r\n")
 
 
 def _form(body: bytes, headers: dict[str, str]) -> dict[str, str]:

@@ -13,12 +13,12 @@ from urllib.parse import urlencode
 from strava.simulator.data import summary_athlete
 from strava.simulator.wire import (
     BAD_ACCESS_TOKEN,
+    BAD_CLIENT,
     DEAD_REFRESH,
     INACTIVE,
     MISSING_SCOPE,
     Response,
     bad_request,
-    fault_body,
 )
 
 ACCESS_TTL = 6 * 3600
@@ -102,9 +102,8 @@ class OAuthMixin:
 
     def _token(self, form: dict[str, str]) -> Response:
         """POST /oauth/token: the refresh_token and authorization_code grants."""
-        for field, expected in (("client_id", self.client_id), ("client_secret", self.client_secret)):
-            if form.get(field) != expected:
-                return Response(401, fault_body("Authorization Error", "Application", field, "invalid"))
+        if (form.get("client_id"), form.get("client_secret")) != (self.client_id, self.client_secret):
+            return Response(400, BAD_CLIENT)
         grant = form.get("grant_type")
         if grant == "refresh_token":
             if form.get("refresh_token") not in self._refresh_valid:

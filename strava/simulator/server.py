@@ -8,15 +8,17 @@ Strava endpoints (base `url`):
   GET  /api/v3/athlete                          DetailedAthlete-like profile (ftp, weight, gear)
   GET  /api/v3/athlete/activities               page, per_page (default 30, capped at 200), before,
                                                 after (strict, epoch s on start_date); newest first,
-                                                oldest first when `after` is given; [] past the end
+                                                oldest first when only `after` is given; [] past the end
 
-Errors are Strava Faults `{"message", "errors": [{"resource", "field", "code"}]}`: 401 for a bad
-client or access token, 400 for a dead refresh token or code, 401 `activity:read_permission` for a
-token without an activity scope, 403 `Application/Status/Inactive` in inactive mode, 429 over a
-rate limit. Every Strava response carries X-RateLimit-Limit/-Usage and X-ReadRateLimit-Limit/-Usage
-("15min,daily"). Windows come from `clock`: 15-minute ones reset at :00/:15/:30/:45 UTC, daily ones
-at 00:00 UTC. Every request counts toward the overall limits, GETs also toward the read limits (the
-authorize page counts toward neither). A refused request counts toward the daily usage only.
+Errors are Strava Faults `{"message", "errors": [{"resource", "field", "code"}]}`: 400
+`Application/client_id/invalid` for a wrong client id or secret, 400 for a dead refresh token or code,
+401 for a bad access token, 401 `activity:read_permission` for a token without an activity scope, 403
+`Application/Status/Inactive` in inactive mode, 429 over a rate limit. Answers are chunked (no
+Content-Length). API answers carry X-RateLimit-Limit/-Usage and X-ReadRateLimit-Limit/-Usage
+("15min,daily"); token answers carry none. Windows come from `clock`: 15-minute ones reset at
+:00/:15/:30/:45 UTC, daily ones at 00:00 UTC. Every request counts toward the overall limits, GETs also
+toward the read limits (the authorize page counts toward neither). A refused request counts toward the
+daily usage only. These behaviours follow recorded Strava traffic.
 
 The /_sim/ control endpoints (state, the truth, faults, config) are documented in
 `strava.simulator.control`. The pieces: `oauth` (tokens), `store` (the activities), `ratelimits`,
@@ -43,6 +45,7 @@ __all__ = ["INACTIVE", "MISSING_SCOPE", "StravaSimulator"]  # the Fault bodies t
 
 ACTIVITY_SCOPES = ("activity:read", "activity:read_all")
 LIST_PARAMS = ("before", "after", "page", "per_page")
+TOKEN_PATHS = ("/oauth/token", API + "/oauth/token")
 
 
 class StravaSimulator(OAuthMixin):
@@ -271,7 +274,8 @@ class StravaSimulator(OAuthMixin):
                 return self._authorize(query), fault  # a web page: no rate limits
             allowed = self.rate.charge(self.now(), is_read=method == "GET")
             response = self._route(method, path, query, form, headers, allowed, fault)
-            response.headers = self.rate.headers()
+            if path.rstrip("/") not in TOKEN_PATHS:  # Strava's token answers carry no rate-limit headers
+                response.headers = self.rate.headers()
             return response, fault
 
     def _route(self, method: str, path: str, query: dict, form: dict, headers: dict, allowed: bool,
@@ -283,7 +287,7 @@ class StravaSimulator(OAuthMixin):
         if fault is not None and fault.kind in REPLACING:
             return Response(200, None)  # replaced by the fault; the request still counted
         route = (method, path.rstrip("/"))
-        if route in (("POST", "/oauth/token"), ("POST", API + "/oauth/token")):
+        if method == "POST" and route[1] in TOKEN_PATHS:
             return self._token({**query, **form})
         if route == ("GET", API + "/athlete"):
             return self._authorized(headers, None) or Response(200, self.athlete)

@@ -118,13 +118,13 @@ class ActivityStore:
 
     def page(self, show_private: bool, before: int | None, after: int | None, page: int | None,
              per_page: int | None) -> list[dict]:
-        """GET /athlete/activities: newest first, oldest first when `after` is given (both strict)."""
+        """GET /athlete/activities: newest first, oldest first when only `after` is given (bounds strict)."""
         starts, items = self._view(show_private)
         lo = bisect.bisect_right(starts, after) if after is not None else 0
         hi = bisect.bisect_left(starts, before) if before is not None else len(starts)
         size = min(per_page, MAX_PER_PAGE) if per_page and per_page > 0 else 30
         skip = (max(page or 1, 1) - 1) * size
-        if after is not None:  # oldest first
+        if after is not None and before is None:  # oldest first (with both bounds Strava goes newest first)
             return items[lo + skip:max(lo + skip, min(hi, lo + skip + size))]
         top = hi - skip  # newest first
         return items[max(lo, top - size):max(lo, top)][::-1]

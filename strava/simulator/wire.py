@@ -27,6 +27,8 @@ BAD_ACCESS_TOKEN = fault_body("Authorization Error", "Athlete", "access_token", 
 MISSING_SCOPE = fault_body("Authorization Error", "AccessToken", "activity:read_permission", "missing")
 INACTIVE = fault_body("Forbidden", "Application", "Status", "Inactive")
 RATE_LIMITED = fault_body("Rate Limit Exceeded", "Application", "rate limit", "exceeded")
+# Strava's answer to a token request with an unknown client id or a wrong secret (recorded: 400, field client_id).
+BAD_CLIENT = fault_body("Bad Request", "Application", "client_id", "invalid")
 DEAD_REFRESH = fault_body("Bad Request", "RefreshToken", "refresh_token", "invalid")
 NOT_FOUND = fault_body("Record Not Found", "resource", "path", "invalid")
 

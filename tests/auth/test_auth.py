@@ -177,7 +177,7 @@ def test_wrong_client_secret_saves_nothing_and_is_not_printed(start_auth, sim, s
     run = start_auth(client_secret="not-the-secret-42")
     run.click()
     assert run.result() == 1
-    assert "Nothing was saved" in run.output and "client_secret invalid" in run.output
+    assert "Nothing was saved" in run.output and "client id or secret is wrong" in run.output
     assert_no_secrets(run.output, "not-the-secret-42", sim.client_secret)
     assert not os.path.exists(secrets_path(settings))
 

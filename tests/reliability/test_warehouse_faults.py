@@ -90,7 +90,7 @@ def test_secret_write_failure_after_rotation_is_a_loud_config_error(project, sec
     row = assert_run_row(project, result, "failed", "config")
     message = row["error_message"]
     assert "rotated the refresh token" in message and "failed 3 times" in message
-    assert "secretVersionAdder" in message and "python -m strava auth" in message
+    assert "secretVersionManager" in message and "python -m strava auth" in message
     assert result.finished()["severity"] == "CRITICAL"
     assert secret_manager.calls("add_version") == 3
     assert [m for m, _, _ in project.sim.request_log] == ["POST"]  # nothing listed before saving

@@ -58,7 +58,7 @@ def test_failed_write_raises_config_error_without_the_token(
     assert TOKEN_ID in str(err.value) and "secret-token-value" not in str(err.value)
     assert "secret-token-value" not in caplog.text
     if status == 403:
-        assert "roles/secretmanager.secretVersionAdder" in str(err.value)
+        assert "roles/secretmanager.secretVersionManager" in str(err.value)
     else:
         assert seeded.calls("add_version") >= 2  # transient: retried before giving up
     seeded.clear_faults()

@@ -37,7 +37,7 @@ def test_per_page_is_capped_at_200_and_past_the_end_is_empty(simulator) -> None:
     assert past.status_code == 200 and past.json() == []
 
 
-def test_before_filter_and_both_bounds(simulator) -> None:
+def test_before_filter_and_both_bounds_newest_first(simulator) -> None:
     token = access_token(simulator)
     truth = simulator.activities
     before = parse_iso(truth[40]["start_date"])
@@ -45,7 +45,10 @@ def test_before_filter_and_both_bounds(simulator) -> None:
     assert [a["id"] for a in items] == [a["id"] for a in reversed(truth[:40])]
     after = parse_iso(truth[9]["start_date"])
     both = list_activities(simulator, token, before=before, after=after, per_page=200).json()
-    assert [a["id"] for a in both] == [a["id"] for a in truth[10:40]]
+    assert [a["id"] for a in both] == [a["id"] for a in reversed(truth[10:40])]  # newest first, as recorded
+    paged = [list_activities(simulator, token, before=before, after=after, per_page=12, page=p).json()
+             for p in (1, 2, 3, 4)]
+    assert [a["id"] for page in paged for a in page] == [a["id"] for a in both] and paged[-1] == []
 
 
 def test_full_listing_with_after_zero_returns_everything_once(simulator) -> None:
@@ -136,3 +139,13 @@ def test_list_of_activities_given_directly(make_simulator) -> None:
     sim = make_simulator(activities=own)
     items = list_activities(sim, access_token(sim)).json()
     assert [a["id"] for a in items] == [5, 3] and sim.athlete["id"] == 77
+
+
+def test_answers_are_chunked_without_content_length_as_strava_sends_them(simulator) -> None:
+    token = access_token(simulator)
+    answers = [list_activities(simulator, token), list_activities(simulator, "bad-token"), refresh(simulator),
+               requests.get(simulator.url + "/_sim/state", timeout=5)]
+    for response in answers:
+        assert response.headers["Transfer-Encoding"] == "chunked" and "Content-Length" not in response.headers
+        assert response.json()  # the chunked body decodes whole
+    assert len(answers[0].json()) == 30

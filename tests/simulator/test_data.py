@@ -13,12 +13,13 @@ import pytest
 from strava.simulator.data import generate_activities, parse_iso
 
 END = datetime(2026, 3, 1, tzinfo=UTC)
-# The keys of the first item of Strava's example list (swagger `getLoggedInAthleteActivities`).
+# The keys of the first item of Strava's example list (swagger `getLoggedInAthleteActivities`), less
+# `device_name`: real listings never carry it.
 EXAMPLE_KEYS = ('resource_state', 'athlete', 'name', 'distance', 'moving_time', 'elapsed_time',
     'total_elevation_gain', 'type', 'sport_type', 'workout_type', 'id', 'external_id', 'upload_id',
     'start_date', 'start_date_local', 'timezone', 'utc_offset', 'start_latlng', 'end_latlng',
     'location_city', 'location_state', 'location_country', 'achievement_count', 'kudos_count',
-    'comment_count', 'athlete_count', 'photo_count', 'map', 'device_name', 'trainer', 'commute',
+    'comment_count', 'athlete_count', 'photo_count', 'map', 'trainer', 'commute',
     'manual', 'private', 'flagged', 'gear_id', 'from_accepted_tag', 'average_speed', 'max_speed',
     'average_cadence', 'average_watts', 'weighted_average_watts', 'kilojoules', 'device_watts',
     'has_heartrate', 'average_heartrate', 'max_heartrate', 'max_watts', 'pr_count', 'total_photo_count',
@@ -99,6 +100,26 @@ def test_manual_entries_have_no_gps_heart_rate_or_upload(acts: list[dict]) -> No
         assert a["has_heartrate"] is False and "average_heartrate" not in a
         assert a["upload_id"] is None and "device_name" not in a
     assert {json.dumps(a["map"] == {}) for a in manual} == {"true", "false"}  # both forms appear
+
+
+def test_keys_and_value_types_as_in_recorded_listings(acts: list[dict]) -> None:
+    """What replaying recorded Strava listings showed, which the swagger spec does not say."""
+    assert not [a for a in acts if "device_name" in a]
+    assert {(a["location_city"], a["location_state"], a["location_country"]) for a in acts} == {(None, None, None)}
+    by_sport: dict[str, list[dict]] = {}
+    for a in acts:
+        by_sport.setdefault(a["sport_type"], []).append(a)
+    for sport in ("Swim", "Hike", "AlpineSki"):
+        assert by_sport[sport] and all("workout_type" not in a for a in by_sport[sport]), sport
+    assert all("workout_type" in a for a in by_sport["Run"] + by_sport["Ride"])
+    assert {a["workout_type"] for a in by_sport["WeightTraining"]} == {30}  # undocumented, as recorded
+    assert all(("suffer_score" in a) == a["has_heartrate"] for a in acts)  # left out, not null
+    for key in ("max_speed", "total_elevation_gain"):
+        zeros = [a[key] for a in acts if a.get(key) == 0]
+        assert zeros and all(type(z) is int for z in zeros), key  # "number" in the spec, 0 on the wire
+        assert all(type(a[key]) is float for a in acts if a.get(key))
+    shorter = [a for a in acts if a["elapsed_time"] < a["moving_time"]]
+    assert 0 < len(shorter) < len(acts) / 100 and all(a["moving_time"] - a["elapsed_time"] == 1 for a in shorter)
 
 
 def test_variety_of_sports_and_visibility(acts: list[dict]) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 import requests
 
 from strava.simulator import StravaSimulator
 from tests.simulator.helpers import FakeClock, errors, list_activities, refresh
 
 DEAD = [{"resource": "RefreshToken", "field": "refresh_token", "code": "invalid"}]
+# Recorded from Strava for a token request with a wrong client id.
+BAD_CLIENT = {"message": "Bad Request",
+              "errors": [{"resource": "Application", "field": "client_id", "code": "invalid"}]}
 
 
 def test_refresh_without_rotation_returns_the_same_refresh_token(simulator) -> None:
@@ -41,10 +45,12 @@ def test_rotation_can_be_switched_on_at_runtime(simulator) -> None:
     assert new != "sim-refresh-0" and refresh(simulator, "sim-refresh-0").status_code == 400
 
 
-def test_wrong_client_secret_is_401(simulator) -> None:
-    response = refresh(simulator, client_secret="nope")
-    assert response.status_code == 401
-    assert errors(response)[0]["field"] == "client_secret"
+@pytest.mark.parametrize("wrong", [{"client_id": "99999"}, {"client_secret": "nope"}, {"client_id": ""}])
+def test_wrong_client_id_or_secret_is_400_application_client_id(simulator, wrong: dict[str, str]) -> None:
+    response = refresh(simulator, **wrong)
+    assert response.status_code == 400  # as recorded from Strava, not 401
+    assert response.json() == BAD_CLIENT
+    assert simulator.secrets()["refresh_token"] == "sim-refresh-0"  # the refresh token is untouched
 
 
 def test_token_endpoint_also_under_api_v3(simulator) -> None:
