@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-function.txt requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
-.PHONY: run test lint test-reliability serve bench report-screenshot deploy venv bqemulator checkov clean
+.PHONY: run test lint test-reliability serve bench report-screenshot deploy venv bqemulator checkov peer clean
 
 $(STAMP):
 	rm -f $(VENV)/.installed-*
@@ -35,6 +35,10 @@ bqemulator:
 checkov:
 	scripts/setup-checkov.sh
 
+## make peer: strava-offline, which `make bench` compares against, in a virtualenv of its own
+peer:
+	scripts/setup-peer.sh
+
 test-reliability: venv bqemulator
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider tests/reliability
 
@@ -42,7 +46,7 @@ test-reliability: venv bqemulator
 serve: venv
 	scripts/serve.sh
 
-bench: venv bqemulator
+bench: venv bqemulator peer
 	$(BIN)/python bench/run.py
 
 report-screenshot: venv
@@ -52,4 +56,4 @@ deploy: venv
 	scripts/deploy.sh
 
 clean:
-	rm -rf $(VENV) .venv-bqemulator .venv-checkov .strava
+	rm -rf $(VENV) .venv-bqemulator .venv-checkov .venv-peer .strava
