@@ -6,7 +6,7 @@ timed from process start to exit with its peak RSS (bench/peer_rusage.py, a smal
 and its Strava calls counted by the simulator. Ours is the CLI (`python -m strava sync`, DuckDB, file
 secrets); the peer is strava-offline's `sqlite` command in .venv-peer (bench/peer_launcher.py).
 
-    .venv/bin/python -m bench.peer [--quick] [--repeats 3]
+    .venv/bin/python -m bench.peer [--quick] [--repeats 5]
 
 prints the table and, when bench/results.json exists, stores the figures there under "peer" and
 rewrites docs/benchmarks.md (`bench/run.py --peer-only` does the same).
@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shutil
 import sqlite3
 import statistics
@@ -44,6 +46,8 @@ SIZES = {"full": (1_000, 10_000), "quick": (300, 2_000)}
 MODES = ("initial", "steady", "full")
 INT64_MAX = 2**63 - 1
 RUN_TIMEOUT = 300
+IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)")
+IMPORT_TOP = 10
 
 
 @dataclass
@@ -96,6 +100,19 @@ def measure(tool: Tool, sim: Simulator, store: Path, full: bool, log: str) -> di
     if tool.name == "ours" and json.loads(out.read_text().splitlines()[-1])["status"] != "ok":
         raise RuntimeError(f"our sync {log} did not succeed: {out.read_text()[-2000:]}")
     return {**result, "calls": sim.calls() - before}
+
+
+def import_profile(tool: Tool, sim: Simulator, store: Path) -> dict[str, float]:
+    """Milliseconds of import (self time, `-X importtime`) by top-level package in one run of `tool`, the
+    largest first: what a steady-state run spends before it does anything."""
+    command, env = tool.command(sim, store, False)
+    proc = subprocess.run([command[0], "-X", "importtime", *command[1:]], cwd=ROOT, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tool.work), **env}, timeout=RUN_TIMEOUT)
+    spent: dict[str, float] = {}
+    for found in IMPORT_LINE.finditer(proc.stderr):
+        package = found.group(2).split(".")[0].lstrip("_")
+        spent[package] = spent.get(package, 0.0) + int(found.group(1)) / 1000
+    return dict(sorted(spent.items(), key=lambda item: -item[1]))
 
 
 def stored_rows(tool: Tool, store: Path) -> int:
@@ -152,7 +169,8 @@ def run_size(tools: list[Tool], n: int, repeats: int, work: Path, progress) -> d
                     samples.setdefault((tool.name, mode), []).append(out)
                     if (held := stored_rows(tool, store)) != sim.count():
                         raise RuntimeError(f"{tool.name} holds {held} of {sim.count()} activities")
-        return {"n": n, "clamped_upload_ids": clamped,
+        imports = {tool.name: import_profile(tool, sim, kept[tool.name]) for tool in tools}
+        return {"n": n, "clamped_upload_ids": clamped, "steady_imports_ms": imports,
                 "runs": [{"mode": mode, **{tool.name: _summary(samples[tool.name, mode]) for tool in tools}}
                          for mode in MODES]}
 
@@ -171,10 +189,11 @@ def setup_peer() -> None:
     subprocess.run([str(ROOT / "scripts" / "setup-peer.sh")], cwd=ROOT, check=True)
 
 
-def compare(quick: bool = False, repeats: int = 3, progress=print) -> dict[str, Any]:
+def compare(quick: bool = False, repeats: int = 5, progress=print) -> dict[str, Any]:
     """The whole comparison: set up .venv-peer, warm up, then every size. Returns results["peer"]."""
     setup_peer()
     work = Path(tempfile.mkdtemp(prefix="strava-peer-"))
+    load_at_start = os.getloadavg()
     tools = [Tool("ours", work), Tool("peer", work)]
     try:
         warm_up(tools, work)
@@ -186,7 +205,8 @@ def compare(quick: bool = False, repeats: int = 3, progress=print) -> dict[str, 
                              check=True).stdout.strip()
     shutil.rmtree(work, ignore_errors=True)
     return {"date": datetime.now(UTC).isoformat(timespec="seconds"), "peer": f"strava-offline {version}",
-            "repeats": repeats, "latency_ms": 0.0, "limits": RAISED_LIMITS, "sizes": sizes}
+            "repeats": repeats, "latency_ms": 0.0, "limits": RAISED_LIMITS, "sizes": sizes,
+            "load_average": [load_at_start, os.getloadavg()]}
 
 
 def _progress(text: str) -> None:
@@ -198,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke test of the comparison)")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per scenario and tool (median reported)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per scenario and tool (median reported)")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)

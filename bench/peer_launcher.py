@@ -17,7 +17,6 @@ import sys
 
 import requests
 from requests.adapters import HTTPAdapter
-from strava_offline import cli, strava
 
 STRAVA = "https://www.strava.com"
 
@@ -36,6 +35,8 @@ class RewritingAdapter(HTTPAdapter):
 
 def mount_simulator(target: str) -> None:
     """Every OAuth2Session strava-offline creates from now on talks to `target` for www.strava.com."""
+    from strava_offline import strava  # only in .venv-peer
+
     base = strava.OAuth2Session
 
     class SimulatedSession(base):
@@ -47,6 +48,8 @@ def mount_simulator(target: str) -> None:
 
 
 def main(argv: list[str]) -> int:
+    from strava_offline import cli
+
     sim_url, token_file, database, *rest = argv
     mount_simulator(sim_url)
     args = ["sqlite", "--token-file", token_file, "--database", database, *rest]

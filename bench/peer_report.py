@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.report import _mb, _md_table, _n, _s, _target, _verdict
+from bench.report import _load, _mb, _md_table, _n, _s, _target, _verdict
 
 TARGET_STEADY_WALL_RATIO = 1.0
 TARGET_STEADY_RSS_RATIO = 1.5
@@ -97,8 +97,23 @@ one unmeasured warm-up run of each tool first; each figure is the median of the 
 - Run alone: `.venv/bin/python -m bench.peer` (or `bench/run.py --peer-only`)."""
 
 
+def imports_line(peer: dict, tool: str, top: int = 8) -> str:
+    """'numpy 272 ms, duckdb 157 ms, ...' for one tool's steady-state run at the largest history."""
+    spent = _largest(peer).get("steady_imports_ms", {}).get(tool, {})
+    shown = ", ".join(f"{name} {ms:.0f} ms" for name, ms in list(spent.items())[:top])
+    return f"{shown} (all imports {sum(spent.values()):.0f} ms)" if spent else "—"
+
+
 def markdown(results: dict) -> str:
     peer = results["peer"]
     clamped = ", ".join(f"{_n(size['clamped_upload_ids'])} of {_n(size['n'])}" for size in peer["sizes"])
-    return "\n".join([METHOD, "", f"- Peer: {peer['peer']}; {peer['repeats']} runs each; {peer['date']}; "
-                      f"upload ids brought into INT64: {clamped}.", "", table(peer), ""])
+    start, end = peer.get("load_average", [None, None])
+    return "\n".join([
+        METHOD, "",
+        f"- Peer: {peer['peer']}; {peer['repeats']} runs each; {peer['date']}; load average at start {_load(start)}, "
+        f"at end {_load(end)}; upload ids brought into INT64: {clamped}.", "",
+        table(peer), "",
+        f"Import profile of a steady-state run, {_n(_largest(peer)['n'])} history (`-X importtime`, self time by "
+        "top-level package, one run, so as noisy as the wall times):", "",
+        f"- ours: {imports_line(peer, 'ours')}",
+        f"- {peer['peer']}: {imports_line(peer, 'peer')}", ""])
