@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-function.txt requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
-.PHONY: run test lint test-reliability serve bench report-screenshot deploy venv bqemulator checkov tfschema clean
+.PHONY: run test lint test-reliability serve bench report-screenshot deploy venv bqemulator checkov tfschema peer clean
 
 $(STAMP):
 	rm -f $(VENV)/.installed-*
@@ -38,6 +38,10 @@ checkov:
 tfschema:
 	scripts/setup-tfschema.sh
 
+## make peer: strava-offline, which `make bench` compares against, in a virtualenv of its own
+peer:
+	scripts/setup-peer.sh
+
 test-reliability: venv bqemulator
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider tests/reliability
 
@@ -45,7 +49,7 @@ test-reliability: venv bqemulator
 serve: venv
 	scripts/serve.sh
 
-bench: venv bqemulator
+bench: venv bqemulator peer
 	$(BIN)/python bench/run.py
 
 report-screenshot: venv
@@ -55,4 +59,4 @@ deploy: venv
 	scripts/deploy.sh
 
 clean:
-	rm -rf $(VENV) .venv-bqemulator .venv-checkov .venv-tfschema .strava
+	rm -rf $(VENV) .venv-bqemulator .venv-checkov .venv-tfschema .venv-peer .strava

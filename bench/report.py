@@ -220,7 +220,10 @@ def _other_targets(results: dict) -> list[dict]:
 
 
 def targets(results: dict) -> list[dict]:
-    return _calls_targets(results) + _memory_targets(results) + _speed_targets(results) + _other_targets(results)
+    from bench import peer_report  # imported late: it formats with this module's helpers
+
+    return (_calls_targets(results) + _memory_targets(results) + _speed_targets(results) + _other_targets(results)
+            + peer_report.targets(results))
 
 
 def targets_table(results: dict) -> str:
@@ -269,6 +272,7 @@ def markdown(results: dict) -> str:
         "",
         *[f"- **{t['name']}** ({'met' if t['met'] else 'missed'}): {t['bound']}" for t in results["targets"]],
         "",
+        *peer_section(results),
         "## Where the time goes",
         "",
         "pyinstrument, flat self time, as a share of the profiled block.",
@@ -277,6 +281,13 @@ def markdown(results: dict) -> str:
     for name, text in results["profiles"].items():
         parts += [f"### {name}", "", "```", _profile_excerpt(text), "```", ""]
     return "\n".join(parts) + "\n" + NOTES
+
+
+def peer_section(results: dict) -> list[str]:
+    """The side-by-side comparison with strava-offline, when it ran (bench/peer.py)."""
+    from bench import peer_report
+
+    return [peer_report.markdown(results)] if results.get("peer") else []
 
 
 METHOD = """## Method

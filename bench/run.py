@@ -4,7 +4,7 @@ Every scenario runs in a fresh process (bench/scenario.py); the simulator, the B
 function server run in processes of their own. Prints one table, writes docs/benchmarks.md and
 bench/results.json.
 
-    .venv/bin/python bench/run.py [--latency-ms 150] [--quick]
+    .venv/bin/python bench/run.py [--latency-ms 150] [--quick] [--peer-only]
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script (`python bench/run.py`): make our packages importable
     sys.path.insert(0, str(ROOT))
 
-from bench import report  # noqa: E402
+from bench import peer, peer_report, report  # noqa: E402
 from bench.services import Simulator, bigquery_emulator, function_cold_start, python  # noqa: E402
 from localservices import Service  # noqa: E402
 
@@ -252,7 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the markdown (and print the table) from the existing --json file")
+    parser.add_argument("--peer-only", action="store_true",
+                        help="only the side-by-side comparison with strava-offline (stored into --json when it exists)")
     args = parser.parse_args(argv)
+    if args.peer_only:
+        return peer.main([*(["--quick"] if args.quick else []), "--json", str(args.json),
+                          "--markdown", str(args.markdown)])
     if args.render:
         results = json.loads(args.json.read_text())
         results["targets"] = report.targets(results)  # verdict texts follow the current report code
@@ -274,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         run_large(bench)
         run_speed(bench)
         run_import(bench)
+        bench.results["peer"] = peer.compare(args.quick, progress=bench.progress)
     except Exception:
         print(f"benchmark failed; logs kept in {work}", file=sys.stderr)
         raise
@@ -282,7 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.results["targets"] = report.targets(bench.results)
     args.json.write_text(json.dumps(bench.results, indent=2, default=str) + "\n")
     args.markdown.write_text(report.markdown(bench.results))
-    print(report.table(bench.results) + "\n\n" + report.targets_table(bench.results))
+    print(report.table(bench.results) + "\n\n" + peer_report.table(bench.results["peer"]) + "\n\n"
+          + report.targets_table(bench.results))
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
