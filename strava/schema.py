@@ -33,6 +33,7 @@ class Column:
     description: str = ""
     source: tuple[str | int, ...] = ()  # path into the activity JSON; empty = the column's own name
     required: bool = False
+    repeated: bool = False  # an array of `type` (BigQuery REPEATED, DuckDB LIST); never NULL in BigQuery
 
     @property
     def path(self) -> tuple[str | int, ...]:
@@ -183,7 +184,12 @@ ATHLETE_SETTINGS = Table(
     description="Dated FTP and weight; each activity uses the values in force on its local date.",
 )
 
-TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS)
+# Tables whose rows each belong to one stored activity (an `activity_id` column): written per activity with
+# `Warehouse.replace_activity_rows`, found missing with `activities_without`, and removed with the activity
+# when it is archived. Streams, metrics, weather... append their tables here.
+ACTIVITY_TABLES: tuple[Table, ...] = ()
+
+TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS, *ACTIVITY_TABLES)
 
 # The warehouse's own bookkeeping, created by `setup()` (not by Terraform): losing it is harmless, the
 # next run re-derives every row from `raw` once more and records the version again.

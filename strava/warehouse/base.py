@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from strava.schema import Table
+
 
 @dataclass(frozen=True)
 class UpsertResult:
@@ -34,8 +36,20 @@ class Warehouse(Protocol):
         """Every stored activity id (used by the full reconciliation)."""
 
     def archive_activities(self, ids: Collection[int], run_id: str, deleted_at: datetime) -> int:
-        """Copy the rows to deleted_activities and remove them from activities, atomically.
+        """Copy the rows to deleted_activities and remove them from activities (and their rows from
+        schema.ACTIVITY_TABLES), atomically.
         Returns how many were removed."""
+
+    def replace_activity_rows(self, table: Table, activity_ids: Collection[int],
+                              rows: Sequence[dict[str, Any]]) -> None:
+        """Atomically replace every row of `table` (one of schema.ACTIVITY_TABLES) that belongs to
+        `activity_ids` with `rows` (each row's `activity_id` must be one of them; none = remove them)."""
+
+    def activities_without(self, table: Table, columns: Sequence[str], limit: int,
+                           where: str | None = None) -> list[dict[str, Any]]:
+        """Up to `limit` stored activities that have no row in `table`, newest `start_date` first, as dicts
+        of the given `activities` columns. `where` is an optional predicate on `activities` columns written
+        in SQL both engines read alike (e.g. `NOT trainer AND map_summary_polyline IS NOT NULL`)."""
 
     def record_run(self, run: dict[str, Any]) -> None:
         """Insert (or replace, by run_id) one row of schema.SYNC_RUNS."""

@@ -98,9 +98,17 @@ NDJSON_CONVERTERS = {
 }
 
 
+def _converter(column: schema.Column) -> Any:
+    convert = NDJSON_CONVERTERS.get(column.type)
+    if not column.repeated:
+        return convert
+    # BigQuery has no NULL array (an absent stream is an empty one) nor NULL elements in an array.
+    return lambda values: [convert(v) if convert else v for v in values if v is not None]
+
+
 def ndjson(rows: Sequence[dict[str, Any]], table: schema.Table) -> bytes:
     """One JSON object per row with the table's columns, plus `_seq` (the row's position: last wins)."""
-    converters = [(c.name, NDJSON_CONVERTERS.get(c.type)) for c in table.columns]
+    converters = [(c.name, _converter(c)) for c in table.columns]
     lines = []
     for seq, row in enumerate(rows):
         record = {name: (conv(row.get(name)) if conv and row.get(name) is not None else row.get(name))
@@ -444,6 +452,8 @@ class BigQueryWarehouse:
 
     def _archive_sql(self, gone: str) -> str:
         activities, deleted = self._sql_ref("activities"), self._sql_ref("deleted_activities")
+        cascade = "".join(f"DELETE FROM {self._sql_ref(t.name)} WHERE `activity_id` IN (SELECT `id` FROM `{gone}`);\n"
+                          for t in schema.ACTIVITY_TABLES)  # an activity's streams, metrics... go with it
         return f"""DECLARE removed INT64;
 BEGIN TRANSACTION;
 SET removed = (SELECT COUNT(*) FROM {activities} WHERE `id` IN (SELECT `id` FROM `{gone}`));
@@ -451,8 +461,43 @@ INSERT INTO {deleted} (`id`, `deleted_at`, `run_id`, `start_date`, `raw`)
   SELECT A.`id`, G.`deleted_at`, G.`run_id`, A.`start_date`, A.`raw`
   FROM {activities} A JOIN `{gone}` G ON A.`id` = G.`id`;
 DELETE FROM {activities} WHERE `id` IN (SELECT `id` FROM `{gone}`);
-COMMIT TRANSACTION;
+{cascade}COMMIT TRANSACTION;
 SELECT removed AS removed;"""
+
+    # --- per-activity tables ---------------------------------------------------------------------------
+
+    def replace_activity_rows(self, table: schema.Table, activity_ids: Collection[int],
+                              rows: Sequence[dict[str, Any]]) -> None:
+        """Staged like an upsert (load job), then one transaction deletes the activities' old rows and
+        inserts the new ones; the ids travel in a table of their own (see archive_activities)."""
+        if not activity_ids:
+            return
+        tag = uuid.uuid4().hex[:12]
+        ids, staging = self._ref(f"{TMP_PREFIX}ids_{tag}"), self._ref(f"{TMP_PREFIX}{table.name}_{tag}")
+        names = ", ".join(_q(n) for n in table.column_names)
+        target = self._sql_ref(table.name)
+        with self._errors(f"replace rows of {len(activity_ids)} activities", table.name):
+            try:
+                self._query(f"CREATE TABLE `{ids}` AS SELECT id FROM UNNEST(@ids) AS id",
+                            [self._bq.ArrayQueryParameter("ids", "INT64", sorted({int(i) for i in activity_ids}))])
+                insert = ""
+                if rows:
+                    self._load(staging, rows, table)
+                    insert = f"INSERT INTO {target} ({names}) SELECT {names} FROM `{staging}`;\n"
+                self._query(f"BEGIN TRANSACTION;\nDELETE FROM {target} WHERE `activity_id` IN "
+                            f"(SELECT `id` FROM `{ids}`);\n{insert}COMMIT TRANSACTION;")
+            finally:
+                self._drop(ids)
+                self._drop(staging)
+
+    def activities_without(self, table: schema.Table, columns: Sequence[str], limit: int,
+                           where: str | None = None) -> list[dict[str, Any]]:
+        names = ", ".join(f"A.{_q(c)}" for c in columns)
+        sql = (f"SELECT {names} FROM {self._sql_ref('activities')} A WHERE NOT EXISTS (SELECT 1 FROM "
+               f"{self._sql_ref(table.name)} T WHERE T.`activity_id` = A.`id`){f' AND ({where})' if where else ''} "
+               f"ORDER BY A.`start_date` DESC, A.`id` DESC LIMIT {int(limit)}")
+        with self._errors(f"read {table.name}", table.name):
+            return [{c: r[c] for c in columns} for r in self._rows(sql)]
 
     # --- one-row tables --------------------------------------------------------------------------------
 

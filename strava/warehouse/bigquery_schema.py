@@ -10,7 +10,7 @@ from strava.schema import TABLES, Table
 
 def schema_fields(table: Table) -> list[dict[str, str]]:
     return [
-        {"name": c.name, "type": c.type, "mode": "REQUIRED" if c.required else "NULLABLE",
+        {"name": c.name, "type": c.type, "mode": "REPEATED" if c.repeated else "REQUIRED" if c.required else "NULLABLE",
          "description": c.description}
         for c in table.columns
     ]

@@ -60,13 +60,19 @@ def create_table_sql(table: schema.Table) -> str:
 
 
 def _column_type(column: schema.Column) -> str:
+    if column.repeated:
+        return DUCKDB_TYPES[column.type] + "[]"
     # JSON text compresses 2-3x better with zstd than with DuckDB's default, and checkpoints faster.
     return DUCKDB_TYPES[column.type] + (" USING COMPRESSION zstd" if column.type == schema.JSON else "")
 
 
+def _arrow_type(column: schema.Column) -> pa.DataType:
+    return pa.list_(ARROW_TYPES[column.type]) if column.repeated else ARROW_TYPES[column.type]
+
+
 def arrow_batch(rows: Sequence[dict[str, Any]], table: schema.Table = schema.ACTIVITIES) -> pa.Table:
     """Columnar copy of the rows, typed from the schema."""
-    return pa.table({c.name: pa.array([r.get(c.name) for r in rows], ARROW_TYPES[c.type]) for c in table.columns})
+    return pa.table({c.name: pa.array([r.get(c.name) for r in rows], _arrow_type(c)) for c in table.columns})
 
 
 def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
@@ -204,9 +210,38 @@ class DuckDBWarehouse:
             [deleted_at, run_id])
         removed = self.conn.execute(
             "DELETE FROM activities WHERE id IN (SELECT id FROM gone) RETURNING id").fetchall()
+        for table in schema.ACTIVITY_TABLES:  # an activity's streams, metrics... go with it
+            self.conn.execute(f'DELETE FROM "{table.name}" WHERE activity_id IN (SELECT id FROM gone)')
         self.conn.execute("DROP TABLE gone")
         self.conn.commit()
         return len(removed)
+
+    def replace_activity_rows(self, table: schema.Table, activity_ids: Collection[int],
+                              rows: Sequence[dict[str, Any]]) -> None:
+        if activity_ids:
+            self._run(f"write to {table.name}", self._replace_activity_rows, table, list(activity_ids), rows)
+
+    def _replace_activity_rows(self, table: schema.Table, ids: list[int], rows: Sequence[dict[str, Any]]) -> None:
+        self.conn.begin()
+        self.conn.execute(f'DELETE FROM "{table.name}" WHERE activity_id IN (SELECT unnest(?::BIGINT[]))', [ids])
+        if rows:
+            self.conn.register("batch", arrow_batch(rows, table))
+            try:
+                names = ", ".join(f'"{n}"' for n in table.column_names)
+                self.conn.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM batch')
+            finally:
+                with contextlib.suppress(duckdb.Error):
+                    self.conn.unregister("batch")
+        self.conn.commit()
+
+    def activities_without(self, table: schema.Table, columns: Sequence[str], limit: int,
+                           where: str | None = None) -> list[dict[str, Any]]:
+        names = ", ".join(f'a."{c}"' for c in columns)
+        sql = (f'SELECT {names} FROM activities a WHERE NOT EXISTS (SELECT 1 FROM "{table.name}" t '
+               f"WHERE t.activity_id = a.id){f' AND ({where})' if where else ''} "
+               f"ORDER BY a.start_date DESC NULLS LAST, a.id DESC LIMIT {int(limit)}")
+        return self._run(f"read {table.name}", lambda: [dict(zip(columns, r, strict=True))
+                                                       for r in self.conn.execute(sql).fetchall()])
 
     def record_run(self, run: dict[str, Any]) -> None:
         self._replace_row(schema.SYNC_RUNS, run)

@@ -7,7 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from strava.schema import ACTIVITIES, DELETED_ACTIVITIES, activity_row
+import pytest
+
+from strava import schema
+from strava.schema import ACTIVITIES, DELETED_ACTIVITIES, FLOAT64, INT64, STRING, Column, Table, activity_row
 from strava.warehouse.bigquery import BigQueryWarehouse
 from strava.warehouse.duckdb import DuckDBWarehouse
 from tests.paths import EXAMPLE_ACTIVITIES
@@ -74,5 +77,51 @@ def test_raw_parses_to_the_json_value_received(bq_dataset: str, tmp_path: Path) 
     assert json.loads(duck_text) == json.loads(RECEIVED)
     assert "5k > 10k, été 🚴" in duck_text  # the same value, not the same text (as the column says)
     assert _bq_rows(bq, "activities", ["id", "raw"]) == [{"id": 77, "raw": json.loads(RECEIVED)}]
+    duck.close()
+    bq.close()
+
+
+# A per-activity table as streams, metrics and weather define theirs (schema.ACTIVITY_TABLES).
+SAMPLES = Table("samples", (Column("activity_id", INT64, required=True), Column("k", STRING),
+                            Column("watts", FLOAT64, repeated=True)))
+
+
+def _samples(wh: BigQueryWarehouse | DuckDBWarehouse) -> list[tuple[int, str, list[float]]]:
+    sql = "SELECT activity_id, k, watts FROM {} ORDER BY activity_id, k"
+    if isinstance(wh, BigQueryWarehouse):
+        found = [tuple(r.values()) for r in wh.client.query(sql.format(f"`{wh.project}.{wh.dataset}.samples`"))
+                 .result()]
+    else:
+        found = wh.conn.execute(sql.format("samples")).fetchall()
+    return [(a, k, list(w or [])) for a, k, w in found]
+
+
+def test_per_activity_tables_replace_find_missing_and_cascade(bq_dataset: str, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(schema, "ACTIVITY_TABLES", (SAMPLES,))
+    monkeypatch.setattr(schema, "TABLES", (*schema.TABLES, SAMPLES))
+    bq, duck = BigQueryWarehouse.from_spec(bq_dataset), DuckDBWarehouse(tmp_path / "w.duckdb")
+    items = [i for i in _items() if i.get("start_date")]
+    ids = sorted(i["id"] for i in items)  # the example's ids; start dates differ
+    newest_first = [i["id"] for i in sorted(items, key=lambda i: (i["start_date"], i["id"]), reverse=True)]
+    results = []
+    for wh in (bq, duck):
+        wh.setup()
+        wh.upsert_activities([activity_row(i, T0)[0] for i in items], "samples")
+        wh.replace_activity_rows(SAMPLES, [ids[0]], [{"activity_id": ids[0], "k": "a", "watts": [1.5, 2.0]},
+                                                     {"activity_id": ids[0], "k": "b", "watts": []}])
+        wh.replace_activity_rows(SAMPLES, [ids[1]], [{"activity_id": ids[1], "k": "a", "watts": [3.0]}])
+        wh.replace_activity_rows(SAMPLES, [ids[0]], [{"activity_id": ids[0], "k": "c", "watts": [4.0]}])
+        missing = [r["id"] for r in wh.activities_without(SAMPLES, ["id", "name"], limit=100)]
+        picky = wh.activities_without(SAMPLES, ["id"], limit=5, where="sport_type = 'MountainBikeRide'")
+        before = _samples(wh)
+        wh.archive_activities([ids[1]], "r", T0)
+        results.append((missing, picky, before, _samples(wh)))
+    assert results[0] == results[1]
+    missing, picky, before, after = results[1]
+    assert missing == [i for i in newest_first if i not in ids[:2]]  # newest first, those with rows left out
+    assert before == [(ids[0], "c", [4.0]), (ids[1], "a", [3.0])]  # replaced whole per activity
+    assert after == [(ids[0], "c", [4.0])]  # archiving an activity removes its rows
+    assert picky == [{"id": i} for i in missing if i != 12]  # id 12 has no sport_type
     duck.close()
     bq.close()
