@@ -11,7 +11,7 @@ from strava.errors import ConfigError
 from strava.secrets import Credentials, open_secret_store
 from strava.settings import Settings
 from strava.sync import run_sync
-from tests.aws.conftest import REGION
+from tests.fixtures.moto import REGION
 
 VALUE = {"client_id": "123", "client_secret": "s3cr3t-value", "refresh_token": "tok-old"}
 
