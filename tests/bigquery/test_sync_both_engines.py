@@ -62,7 +62,8 @@ class Athlete:
 def other_engine(request):
     """The engine compared with DuckDB: (its warehouse, the Athlete class that reads it back)."""
     if request.param == "bigquery":
-        return BigQueryWarehouse.from_spec(request.getfixturevalue("bq_dataset")), Athlete
+        yield BigQueryWarehouse.from_spec(request.getfixturevalue("bq_dataset")), Athlete
+        return
     from tests.aws.lake import LakeAthlete
 
     lake = S3Warehouse.from_spec(request.getfixturevalue("lake").removeprefix("s3:"))
