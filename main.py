@@ -87,3 +87,56 @@ def _trace_fields(header: str) -> dict[str, str]:
 
 def _json(payload: dict, status: int, headers: dict | None = None):
     return json.dumps(payload, default=str), status, {"Content-Type": "application/json", **(headers or {})}
+
+
+# --- AWS Lambda ------------------------------------------------------------------------------------------
+
+class ScheduledRunFailed(RuntimeError):
+    """Raised for a scheduled (asynchronous) invocation that did not succeed: only an error makes Lambda
+    retry it and send it to the dead-letter queue, and counts in the Errors metric the alarms watch."""
+
+
+class _LambdaRequest:
+    """The few attributes of a Flask request that `run` reads, built from a Lambda event."""
+
+    def __init__(self, method: str, body: bytes) -> None:
+        import io
+
+        self.method, self.stream, self.headers = method, io.BytesIO(body), {}
+
+
+def lambda_handler(event, context):
+    """AWS Lambda entry point, for EventBridge Scheduler events (`{}` or `{"full": true, "allow_mass_delete":
+    false}`, the options themselves) and function URL requests (payload 2.0: the options as the JSON body,
+    base64 when isBase64Encoded). The same validation, sync and status rules as `run`; the answer is
+    {"statusCode", "headers", "body"}. A scheduled run that does not answer 200 raises ScheduledRunFailed."""
+    url_request = isinstance(event, dict) and isinstance(event.get("requestContext"), dict)
+    with log_context(aws_request_id=getattr(context, "aws_request_id", None)):
+        if url_request:
+            body = _lambda_body(event)
+            method = event["requestContext"].get("http", {}).get("method", "POST")
+            if body is None:
+                log.warning("request rejected (400): body is not valid base64")
+                text, status, headers = _json({"status": "rejected", "error": {
+                    "kind": "bad_request", "message": "body is not valid base64"}}, 400)
+            else:
+                text, status, headers = run(_LambdaRequest(method, body))
+        else:
+            text, status, headers = run(_LambdaRequest("POST", json.dumps(event).encode()))
+    if not url_request and status != 200:
+        raise ScheduledRunFailed(f"scheduled sync answered {status}: {text}")
+    return {"statusCode": status, "headers": headers, "body": text}
+
+
+def _lambda_body(event: dict) -> bytes | None:
+    """The request body as bytes; None when it claims base64 and is not."""
+    import base64
+    import binascii
+
+    body = event.get("body") or ""
+    if not event.get("isBase64Encoded"):
+        return body.encode("utf-8")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None

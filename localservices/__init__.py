@@ -27,6 +27,7 @@ from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS_FRAMEWORK = ROOT / ".venv" / "bin" / "functions-framework"
+MOTO_SERVER = ROOT / ".venv" / "bin" / "moto_server"  # moto[server], requirements-dev.txt
 BQ_VENV = ROOT / ".venv-bqemulator"  # built by `make bqemulator` (scripts/setup-bqemulator.sh)
 STOP_TIMEOUT = 10.0
 LOG_TAIL = 3000  # characters of output quoted in a ServiceError
@@ -185,4 +186,18 @@ def start_functions_framework(base_env: Mapping[str, str], config: Mapping[str, 
 def _gunicorn_url(output: str) -> str | None:
     """Gunicorn's `Listening at: http://127.0.0.1:PORT (pid)`."""
     match = re.search(r"Listening at: (http://[\d.]+:\d+)", output)
+    return match.group(1) if match else None
+
+
+def start_moto(log: Path, *, timeout: float) -> Service:
+    """moto in server mode (every AWS service it mocks, one endpoint for AWS_ENDPOINT_URL), run in `log`'s
+    folder; returns once it answers."""
+    command = [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", "0"]
+    service = spawn("moto_server", command, {**os.environ, "PYTHONUNBUFFERED": "1"}, log.parent, log)
+    return wait_until_answering(service, _werkzeug_url, "/moto-api/", timeout=timeout)
+
+
+def _werkzeug_url(output: str) -> str | None:
+    """Werkzeug's ` * Running on http://127.0.0.1:PORT`."""
+    match = re.search(r"Running on (http://127\.0\.0\.1:\d+)", output)
     return match.group(1) if match else None

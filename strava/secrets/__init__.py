@@ -9,11 +9,15 @@ __all__ = ["Credentials", "SecretStore", "open_secret_store"]
 
 
 def open_secret_store(spec: str) -> SecretStore:
-    scheme, rest = split_spec(spec, "STRAVA_SECRETS", ("file", "secretmanager"))
+    scheme, rest = split_spec(spec, "STRAVA_SECRETS", ("file", "secretmanager", "awssecrets"))
     if scheme == "file":
         from strava.secrets.file import FileSecretStore
 
         return FileSecretStore(rest)
+    if scheme == "awssecrets":
+        from strava.secrets.awssecrets import AwsSecretsStore  # boto3: lazily
+
+        return AwsSecretsStore(rest)
     from strava.secrets.secretmanager import SecretManagerStore  # Google libraries: lazily
 
     return SecretManagerStore.from_spec(rest)

@@ -1,4 +1,5 @@
-"""The same sync scenarios on DuckDB and on BigQuery (bqemulator): identical summaries and tables.
+"""The same sync scenarios on DuckDB and on another engine, BigQuery (bqemulator) or the S3 lake (moto):
+identical summaries and tables.
 
 Each engine gets its own simulator with the same seed, so both see the same Strava history and the
 same edits; after every step both warehouses must equal Strava's truth and each other.
@@ -10,11 +11,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from strava.secrets.file import FileSecretStore
 from strava.settings import Settings
 from strava.sync import run_sync
 from strava.warehouse.bigquery import BigQueryWarehouse
 from strava.warehouse.duckdb import DuckDBWarehouse
+from strava.warehouse.s3 import S3Warehouse
 
 COUNTS = ("status", "mode", "api_calls", "fetched", "inserted", "updated", "deleted", "token_rotated")
 
@@ -54,13 +58,26 @@ class Athlete:
         return {a["id"]: a for a in self.sim.activities}
 
 
-def both(make_simulator, bq_dataset, tmp_path, **sim_options) -> list[Athlete]:
+@pytest.fixture(params=["bigquery", "s3"])
+def other_engine(request):
+    """The engine compared with DuckDB: (its warehouse, the Athlete class that reads it back)."""
+    if request.param == "bigquery":
+        yield BigQueryWarehouse.from_spec(request.getfixturevalue("bq_dataset")), Athlete
+        return
+    from tests.aws.lake import LakeAthlete
+
+    lake = S3Warehouse.from_spec(request.getfixturevalue("lake").removeprefix("s3:"))
+    yield lake, LakeAthlete
+    lake.close()
+
+
+def both(make_simulator, other_engine, tmp_path, **sim_options) -> list[Athlete]:
     (tmp_path / "duck").mkdir()
-    (tmp_path / "bq").mkdir()
+    (tmp_path / "other").mkdir()
     duck = DuckDBWarehouse(tmp_path / "duck" / "w.duckdb")
-    bq = BigQueryWarehouse.from_spec(bq_dataset)
+    other, athlete = other_engine
     return [Athlete(make_simulator(seed=5, **sim_options), duck, tmp_path / "duck"),
-            Athlete(make_simulator(seed=5, **sim_options), bq, tmp_path / "bq")]
+            athlete(make_simulator(seed=5, **sim_options), other, tmp_path / "other")]
 
 
 def step(athletes: list[Athlete], action=None, **options) -> dict:
@@ -77,8 +94,8 @@ def step(athletes: list[Athlete], action=None, **options) -> dict:
     return summaries[0]
 
 
-def test_initial_no_change_edits_and_deletions(make_simulator, bq_dataset, tmp_path):
-    athletes = both(make_simulator, bq_dataset, tmp_path, activities=700)
+def test_initial_no_change_edits_and_deletions(make_simulator, other_engine, tmp_path):
+    athletes = both(make_simulator, other_engine, tmp_path, activities=700)
     assert step(athletes) == {"status": "ok", "mode": "incremental", "api_calls": 6, "fetched": 700,
                                "inserted": 700, "updated": 0, "deleted": 0, "token_rotated": False,
                                "error": None}
@@ -104,8 +121,8 @@ def step_incremental_then_full(athletes, action) -> dict:
     return step(athletes, full=True)
 
 
-def test_rotation_and_partial_runs(make_simulator, bq_dataset, tmp_path):
-    athletes = both(make_simulator, bq_dataset, tmp_path, activities=900, rotate=True)
+def test_rotation_and_partial_runs(make_simulator, other_engine, tmp_path):
+    athletes = both(make_simulator, other_engine, tmp_path, activities=900, rotate=True)
     partial = step_expecting_partial(athletes)
     assert partial["status"] == "partial" and partial["error"] == "rate_limited" and partial["token_rotated"]
     resumed = step(athletes)

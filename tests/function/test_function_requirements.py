@@ -29,7 +29,9 @@ FUNCTION_REQUIREMENTS = ROOT / "requirements-function.txt"
 CLI_ONLY = ("duckdb", "pyarrow", "matplotlib", "tqdm")
 # The embedded warehouse and its views (translated with sqlglot): main.py reaches them only for
 # STRAVA_WAREHOUSE=duckdb:..., never set when deployed.
-LOCAL_ONLY = ("strava.warehouse.duckdb", "strava.analytics.duckdb_views")
+# The AWS adapters (boto3): main.py reaches them only for s3:... / awssecrets:..., in the Lambda deployment.
+LOCAL_ONLY = ("strava.warehouse.duckdb", "strava.analytics.duckdb_views", "strava.warehouse.s3",
+              "strava.secrets.awssecrets", "strava.aws")
 HOST = ("import functions_framework",)  # the server that loads main.py on Cloud Run
 
 # Runs the statements with the given top-level modules made absent; prints the files of the modules they loaded.

@@ -1,0 +1,126 @@
+"""The S3 lake's own guarantees against moto: one writer at a time, an index that cannot go stale unseen,
+schema upgrades from raw, JSON lines Athena reads."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from strava import schema
+from strava.errors import ConfigError, WarehouseError
+from strava.warehouse.s3 import S3Warehouse
+from tests.aws.lake import lake_objects
+
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def activity(i: int, start: str, name: str = "Ride") -> dict:
+    item = {"id": i, "name": name, "sport_type": "Ride", "start_date": start, "distance": 1000.0 * i}
+    return schema.activity_row(item, T0)[0]
+
+
+def opened(lake: str, clock: Clock | None = None) -> S3Warehouse:
+    warehouse = S3Warehouse.from_spec(lake.removeprefix("s3:"), clock=clock or Clock(), lock_seconds=600)
+    warehouse.setup()
+    return warehouse
+
+
+def test_a_second_writer_is_refused_until_the_first_closes(lake):
+    first = opened(lake)
+    with pytest.raises(WarehouseError, match="locked by another sync run"):
+        opened(lake)
+    first.close()
+    opened(lake).close()
+
+
+def test_an_expired_lock_is_taken_over_and_its_old_holder_stops_writing(lake):
+    clock = Clock()
+    dead = opened(lake, clock)
+    dead.upsert_activities([activity(1, "2025-02-01T08:00:00Z")], "b1")
+    clock.now += timedelta(seconds=601)
+    heir = opened(lake, clock)  # the first run "died": its lock expired
+    with pytest.raises(WarehouseError, match="another run took it"):
+        dead.upsert_activities([activity(2, "2025-02-02T08:00:00Z")], "b2")
+    assert heir.activity_ids() == {1}
+    heir.close()
+
+
+def test_layout_is_json_lines_per_month_with_athena_timestamps(lake):
+    warehouse = opened(lake)
+    result = warehouse.upsert_activities([activity(1, "2025-02-01T08:00:00Z"), activity(2, "2024-12-31T23:30:00Z"),
+                                          activity(1, "2025-02-01T08:00:00Z", "Last wins")], "b1")
+    assert (result.inserted, result.updated) == (2, 0)
+    objects = lake_objects(warehouse, "activities")
+    assert sorted(objects) == ["strava/activities/year=2024/month=12/data.json",
+                               "strava/activities/year=2025/month=02/data.json"]
+    row = objects["strava/activities/year=2025/month=02/data.json"][0]
+    assert list(row) == schema.ACTIVITIES.column_names
+    assert (row["name"], row["start_date"], row["synced_at"]) == ("Last wins", "2025-02-01 08:00:00",
+                                                                  "2025-03-01 12:00:00")
+    assert json.loads(row["raw"])["name"] == "Last wins"
+    assert warehouse.latest_start_date() == datetime(2025, 2, 1, 8, tzinfo=UTC)
+    warehouse.close()
+
+
+def test_a_run_that_died_before_its_index_write_is_repaired_by_the_next(lake):
+    """A moved activity written to its new month, the old month and the index never rewritten: the next
+    setup re-reads the months whose ETag the index does not know and keeps the copy synced last."""
+    warehouse = opened(lake)
+    warehouse.upsert_activities([activity(1, "2025-01-05T08:00:00Z")], "b1")
+    index = warehouse.client.get_object(Bucket=warehouse.bucket, Key="strava/_state/index.json")["Body"].read()
+    moved = activity(1, "2025-02-05T08:00:00Z", "Moved") | {"synced_at": T0 + timedelta(hours=1)}
+    warehouse.upsert_activities([moved], "b2")
+    warehouse.client.put_object(Bucket=warehouse.bucket, Key="strava/_state/index.json", Body=index)  # stale
+    key = "strava/activities/year=2025/month=01/data.json"  # and the old copy back, as if never removed
+    old = json.dumps({**activity(1, "2025-01-05T08:00:00Z"), "start_date": "2025-01-05 08:00:00",
+                      "synced_at": "2025-03-01 12:00:00"}) + "\n"
+    warehouse.client.put_object(Bucket=warehouse.bucket, Key=key, Body=old.encode())
+    warehouse.close()
+
+    repaired = opened(lake)
+    assert repaired.activity_ids() == {1}
+    assert repaired.latest_start_date() == datetime(2025, 2, 5, 8, tzinfo=UTC)
+    assert [r["name"] for rows in lake_objects(repaired, "activities").values() for r in rows] == ["Moved"]
+    repaired.close()
+
+
+def test_an_upgrade_rederives_typed_columns_from_raw_and_a_newer_lake_is_refused(lake):
+    warehouse = opened(lake)
+    warehouse.upsert_activities([activity(1, "2025-01-05T08:00:00Z", "From raw")], "b1")
+    key = "strava/activities/year=2025/month=01/data.json"
+    row = lake_objects(warehouse, "activities")[key][0] | {"name": "stale column"}
+    warehouse.client.put_object(Bucket=warehouse.bucket, Key=key, Body=json.dumps(row).encode())
+    warehouse.client.delete_object(Bucket=warehouse.bucket, Key="strava/schema_versions/data.json")
+    warehouse.close()
+
+    upgraded = opened(lake)
+    assert lake_objects(upgraded, "activities")[key][0]["name"] == "From raw"
+    (version,) = lake_objects(upgraded, "schema_versions").values()
+    assert [(v["version"], v["backfilled"]) for v in version] == [(schema.SCHEMA_VERSION, 1)]
+    newer = {"version": schema.SCHEMA_VERSION + 1, "applied_at": "2030-01-01 00:00:00", "backfilled": 0}
+    upgraded.client.put_object(Bucket=upgraded.bucket, Key="strava/schema_versions/data.json",
+                               Body=json.dumps(newer).encode())
+    upgraded.close()
+    with pytest.raises(ConfigError, match="newer release"):
+        opened(lake)
+
+
+def test_a_missing_bucket_says_so(aws_env):
+    with pytest.raises(ConfigError, match="does not exist"):
+        opened("s3://no-such-bucket-here/strava")
+
+
+@pytest.mark.parametrize("spec", ["s3:bucket/x", "s3://B/x", "s3://"])
+def test_a_malformed_spec_is_a_config_error(spec):
+    with pytest.raises(ConfigError, match="s3://BUCKET/PREFIX"):
+        S3Warehouse.from_spec(spec.removeprefix("s3:"), client=object())
