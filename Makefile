@@ -26,6 +26,7 @@ test: venv bqemulator checkov tfschema lint
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	@if command -v terraform >/dev/null; then terraform fmt -check -recursive terraform; \
 	 else echo "terraform not installed: skipping terraform fmt -check"; fi
 

@@ -39,6 +39,6 @@ def full_reload(settings: Settings, store: SecretStore, db_path: str, table: str
         conn.register("all_rows", arrow_batch(rows))
         conn.execute(f'CREATE OR REPLACE TABLE "{table}" AS '
                      "SELECT * EXCLUDE (raw), raw::JSON AS raw FROM all_rows")
-        stored = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        stored = conn.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
     return {"api_calls": client.api_calls, "fetched": len(items), "rows_rewritten": stored,
             "wall_s": time.perf_counter() - started}

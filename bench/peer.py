@@ -125,7 +125,7 @@ def stored_rows(tool: Tool, store: Path) -> int:
     from strava.schema import ACTIVITIES
 
     with duckdb.connect(str(store), read_only=True) as conn:
-        return conn.execute(f'SELECT count(*) FROM "{ACTIVITIES.name}"').fetchone()[0]
+        return conn.execute(f'SELECT count(*) FROM "{ACTIVITIES.name}"').fetchall()[0][0]
 
 
 def clamp_upload_ids(sim: Simulator) -> int:

@@ -29,7 +29,7 @@ class RewritingAdapter(HTTPAdapter):
         self.target = target.rstrip("/")
 
     def send(self, request: requests.PreparedRequest, *args, **kwargs) -> requests.Response:
-        request.url = self.target + request.url[len(STRAVA):]
+        request.url = self.target + str(request.url)[len(STRAVA):]  # prepared: never None
         return super().send(request, *args, **kwargs)
 
 
@@ -37,9 +37,7 @@ def mount_simulator(target: str) -> None:
     """Every OAuth2Session strava-offline creates from now on talks to `target` for www.strava.com."""
     from strava_offline import strava  # only in .venv-peer
 
-    base = strava.OAuth2Session
-
-    class SimulatedSession(base):
+    class SimulatedSession(strava.OAuth2Session):
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             self.mount(STRAVA, RewritingAdapter(target))

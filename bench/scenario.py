@@ -114,18 +114,18 @@ def speed(spec: dict[str, Any]) -> dict[str, Any]:
     stored = 0
     batches_ms: list[float] = []  # per-batch upsert time: DuckDB's automatic checkpoints show up as spikes
 
-    def clock(step: str, fn: Callable[[], Any]) -> Any:
+    def clock(step: str, fn: Callable[..., Any], *args: Any) -> Any:
         t = time.perf_counter()
-        out = fn()
+        out = fn(*args)
         spent[step] += time.perf_counter() - t
         return out
 
     with _profiled(spec.get("profile")):
         for start in range(0, len(items), BATCH_ROWS):
             chunk = items[start:start + BATCH_ROWS]
-            rows = clock("transform_s", lambda c=chunk: [activity_row(item, now)[0] for item in c])
+            rows = clock("transform_s", lambda c: [activity_row(item, now)[0] for item in c], chunk)
             before = spent["upsert_s"]
-            result = clock("upsert_s", lambda r=rows, s=start: warehouse.upsert_activities(r, f"bench-{s}"))
+            result = clock("upsert_s", warehouse.upsert_activities, rows, f"bench-{start}")
             batches_ms.append(round((spent["upsert_s"] - before) * 1000, 1))
             stored += result.inserted
         clock("close_s", warehouse.close)  # the final checkpoint: part of getting the rows onto disk

@@ -221,7 +221,7 @@ class _CallbackServer(ThreadingHTTPServer):
     def server_bind(self) -> None:
         # HTTPServer.server_bind would resolve a host name (a DNS lookup) that nothing here needs.
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        self.server_name, self.server_port = self.socket.getsockname()[:2]  # = server_address (stub: or bytes)
 
     def wait(self, timeout: float) -> Callback | None:
         thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)

@@ -20,7 +20,6 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_after_attempt,
-    stop_any,
     wait_random_exponential,
 )
 
@@ -119,13 +118,15 @@ class StravaHTTP:
         full-jitter exponential backoff scaled to it, no wait that would end past it, and each retry's
         timeouts cut to the time left. The first attempt keeps the configured timeouts."""
         budget = self.settings.retry_seconds
+        out_of_attempts = stop_after_attempt(MAX_ATTEMPTS if budget > 0 else 1)  # 0 = no retries
 
-        def out_of_time(state: RetryCallState) -> bool:
-            return call.retry_deadline is None or self.clock() + (state.upcoming_sleep or 0) >= call.retry_deadline
+        def stop(state: RetryCallState) -> bool:
+            deadline = call.retry_deadline
+            return out_of_attempts(state) or deadline is None or self.clock() + (state.upcoming_sleep or 0) >= deadline
 
         return Retrying(
             retry=retry_if_exception_type(_Transient),
-            stop=stop_any(stop_after_attempt(MAX_ATTEMPTS if budget > 0 else 1), out_of_time),  # 0 = no retries
+            stop=stop,
             wait=wait_random_exponential(multiplier=budget / 8, max=budget / 2),
             sleep=self.sleep,
         )
@@ -171,7 +172,8 @@ def fault_errors(response: requests.Response) -> tuple[str, list[tuple[str, str,
         return response.reason or "", []
     if not isinstance(body, dict):
         return response.reason or "", []
-    items = body.get("errors") if isinstance(body.get("errors"), list) else []
+    errors = body.get("errors")
+    items = errors if isinstance(errors, list) else []
     triples = [
         (str(e.get("resource", "")), str(e.get("field", "")), str(e.get("code", "")))
         for e in items if isinstance(e, dict)

@@ -24,6 +24,7 @@ import polyline
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
 from strava.analytics import VIEW_NAMES, create_views_duckdb
 
@@ -33,7 +34,7 @@ WIDTH_IN = 11.0
 TABLE_QUARTERS = 8
 HOME_RADIUS_KM = 50.0
 KM_PER_DEGREE = 111.2  # of latitude
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text: smaller files, sharp at any zoom
     "font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold", "axes.grid": True,
     "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
@@ -51,6 +52,10 @@ def _rows(conn: Any, sql: str) -> list[dict[str, Any]]:
 def _first(conn: Any, sql: str) -> tuple | None:
     rows = conn.execute(sql).fetchall()  # fetch everything: DuckDB 2 refuses some work while a result is open
     return rows[0] if rows else None
+
+
+def _count(conn: Any, sql: str) -> int:
+    return conn.execute(sql).fetchall()[0][0]  # SELECT count(*): always one row
 
 
 def _relations(conn: Any) -> set[str]:
@@ -311,7 +316,7 @@ def _load_section(conn: Any) -> str:
     load = _rows(conn, "SELECT * FROM training_load ORDER BY day")
     if load:
         return _section("training-load", "Training load (CTL / ATL / TSB)", _svg(_load_chart(load), "load"))
-    has_ftp = _first(conn, "SELECT count(*) FROM athlete_settings WHERE ftp IS NOT NULL")[0]
+    has_ftp = _count(conn, "SELECT count(*) FROM athlete_settings WHERE ftp IS NOT NULL")
     why = ("No activity with power-meter data and a weighted average power falls after your FTP's start date."
            if has_ftp else f"Training load needs your FTP. Set it, then build the report again: "
            f"<code>{html.escape(FTP_HINT)}</code>")
@@ -401,7 +406,7 @@ def write_report(conn: Any, out_path: Path) -> Path:
     empty = _section("summary", "No activities yet", _note(
         "This warehouse holds no activities. Run a sync first (<code>python -m strava sync</code>), "
         "or try the demo (<code>python -m strava demo</code>)."))
-    if not _ensure_views(conn) or not _first(conn, "SELECT count(*) FROM activity_facts")[0]:
+    if not _ensure_views(conn) or not _count(conn, "SELECT count(*) FROM activity_facts"):
         return _write(Path(out_path), _page(title, [empty]))
     with matplotlib.rc_context(STYLE):
         overview = f'<div class="pair">\n{_header(conn)}\n{_routes_section(conn)}\n</div>'

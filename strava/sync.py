@@ -45,12 +45,16 @@ BATCH_ROWS = 1000  # rows per warehouse transaction (5 full pages): Python memor
 MAX_LOGGED_PROBLEMS = 20
 
 
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
 @dataclass
 class RunSummary:
     """The run's outcome: printed as the CLI's last line, answered by the function, kept in sync_runs."""
 
     mode: str
-    run_id: str = field(default_factory=lambda: f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}")
+    run_id: str = field(default_factory=new_run_id)
     status: str = "ok"
     api_calls: int = 0
     fetched: int = 0
@@ -104,7 +108,7 @@ def run_sync(settings: Settings | None = None, *, full: bool = False, allow_mass
     What is not passed comes from the environment: `settings`, then the secret store (`open_secrets`)
     and the warehouse (`lease_warehouse`: its context decides whether the warehouse is closed after).
     """
-    summary = RunSummary(mode="full" if full else "incremental", **({"run_id": run_id} if run_id else {}))
+    summary = RunSummary(mode="full" if full else "incremental", run_id=run_id or new_run_id())
     with log_context(run_id=summary.run_id), contextlib.ExitStack() as held:
         try:
             settings = settings or Settings.from_env()

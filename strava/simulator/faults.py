@@ -91,13 +91,14 @@ def apply_fault(fault: Fault | None, response: Response) -> Response:
 
 def _replacement(fault: Fault, headers: dict[str, str] | None) -> Response:
     """The answer a replacing fault sends instead of the API's."""
+    status = fault.status or 200  # a "status" fault always has one (Fault.__post_init__)
     if fault.kind == "html":
-        return Response(fault.status or 200, fault.body or HTML_PAGE, fault.content_type or "text/html", headers)
+        return Response(status, fault.body or HTML_PAGE, fault.content_type or "text/html", headers)
     body = fault.body
     if body is None:
-        body = ({"message": HTTPStatus(fault.status).phrase, "errors": []} if fault.kind == "status"
+        body = ({"message": HTTPStatus(status).phrase, "errors": []} if fault.kind == "status"
                 else {"message": "OK", "activities": []})
-    return Response(fault.status or 200, body, fault.content_type or guess_type(body), headers)
+    return Response(status, body, fault.content_type or guess_type(body), headers)
 
 
 def _broken(fault: Fault, response: Response) -> Response:

@@ -82,26 +82,30 @@ class StravaSimulator(OAuthMixin):
     def _load(self, activities: int | list[dict], seed: int, end: datetime | None) -> ActivityStore:
         """Generate the truth, or take a copy of the given one (whose athlete then becomes ours)."""
         if isinstance(activities, int):
-            activities = generate_activities(activities, seed, end or default_end(self.now()))
-        elif activities:
-            activities = copy_json(activities)
-            owner = activities[0].get("athlete", {}).get("id", self.athlete["id"])
+            return ActivityStore(generate_activities(activities, seed, end or default_end(self.now())))
+        rows = copy_json(activities)
+        if rows:
+            owner = rows[0].get("athlete", {}).get("id", self.athlete["id"])
             self.athlete = self.athlete | {"id": owner}
-        return ActivityStore(activities)
+        return ActivityStore(rows)
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def bind(self, host: str = "127.0.0.1", port: int = 0) -> StravaSimulator:
         """Open the listening socket (so `url` is known) without serving yet."""
+        self._bound(host, port)
+        return self
+
+    def _bound(self, host: str, port: int) -> Server:
         if self._server is None:
             self._server = Server(self, host, port)
-        return self
+        return self._server
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> StravaSimulator:
         """Serve from a background thread."""
-        self.bind(host, port)
+        server = self._bound(host, port)
         if self._thread is None:
-            self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+            self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
                                             name="strava-simulator", daemon=True)
             self._thread.start()
         return self
@@ -110,7 +114,7 @@ class StravaSimulator(OAuthMixin):
         """Serve in the foreground until interrupted or stop() (the CLI `simulate` command)."""
         if self._thread is not None:
             raise RuntimeError("already serving from a background thread")
-        server = self.bind(host, port)._server
+        server = self._bound(host, port)
         self._foreground = True
         try:
             server.serve_forever(poll_interval=0.25)
@@ -143,7 +147,7 @@ class StravaSimulator(OAuthMixin):
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("simulator not started")
-        host, port = self._server.server_address[:2]
+        host, port = self._server.socket.getsockname()[:2]  # = server_address, whose stub allows bytes
         return f"http://{host}:{port}"
 
     @property
@@ -216,7 +220,7 @@ class StravaSimulator(OAuthMixin):
                body: Any = None, content_type: str | None = None, kind: str | None = None,
                delay: float = 0.0, times: int | None = 1, page: int | None = None) -> None:
         """Queue a fault for the next matching request(s); see strava.simulator.faults."""
-        kind = kind or ("status" if status is not None else "slow" if delay else None)
+        kind = kind or ("status" if status is not None else "slow" if delay else "")  # "": refused by Fault
         fault = Fault(path_prefix, kind, status, body, content_type, float(delay), times, page)
         with self._lock:
             self._faults.add(fault)
@@ -300,6 +304,7 @@ class StravaSimulator(OAuthMixin):
         denied = denial(scopes, ACTIVITY_SCOPES)
         if denied:
             return denied
+        assert scopes is not None  # denial() refuses a request without a live token
         params: dict[str, int | None] = {}
         for name in LIST_PARAMS:
             text = query.get(name)

@@ -188,7 +188,7 @@ class BigQueryWarehouse:
         from google.api_core.exceptions import Conflict
 
         config = self._bq.QueryJobConfig(query_parameters=list(params))
-        common = {"location": self.location, "timeout": CALL_TIMEOUT, "retry": self._retry}
+        common: dict[str, Any] = {"location": self.location, "timeout": CALL_TIMEOUT, "retry": self._retry}
         if job_id is None:
             job = self.client.query(sql, job_config=config, job_id_prefix="strava_", job_retry=self._job_retry,
                                     **common)

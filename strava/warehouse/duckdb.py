@@ -122,11 +122,10 @@ class DuckDBWarehouse:
         try:
             return fn(*args)
         except duckdb.Error as exc:
-            if self.conn is not None:
-                try:
-                    self.conn.rollback()
-                except duckdb.Error:
-                    pass
+            try:
+                self.conn.rollback()
+            except duckdb.Error:
+                pass
             raise WarehouseError(f"DuckDB {what} failed in {self.path}: {exc}") from None
 
     def setup(self) -> None:
@@ -152,7 +151,7 @@ class DuckDBWarehouse:
         transaction per batch. Returns how many rows were rewritten."""
         done, after = 0, None
         while True:
-            where, params = ("", []) if after is None else ("WHERE id > ?", [after])
+            where, params = ("", ()) if after is None else ("WHERE id > ?", (after,))
             stored = self.conn.execute(f"SELECT id, raw::VARCHAR FROM activities {where} ORDER BY id "
                                        f"LIMIT {REDERIVE_ROWS}", params).fetchall()
             if not stored:
@@ -265,6 +264,4 @@ class DuckDBWarehouse:
                   lambda: self.conn.execute(sql, [row.get(n) for n in names]))
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        self.conn.close()  # safe twice; a closed connection's calls raise duckdb.ConnectionException
