@@ -102,7 +102,8 @@ class _LambdaRequest:
     def __init__(self, method: str, body: bytes) -> None:
         import io
 
-        self.method, self.stream, self.headers = method, io.BytesIO(body), {}
+        self.method, self.stream = method, io.BytesIO(body)
+        self.headers: dict[str, str] = {}
 
 
 def lambda_handler(event, context):
