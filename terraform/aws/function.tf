@@ -22,6 +22,7 @@ locals {
     "strava/warehouse/__init__.py",
     "strava/warehouse/base.py",
     "strava/warehouse/s3.py",
+    "strava/warehouse/upgrade.py",
   ]
   # scripts/deploy-aws.sh pip-installs requirements.txt here (Linux arm64 wheels) before terraform runs.
   layer_dir = "${path.module}/build/layer"
