@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements-function.txt requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
-.PHONY: run test lint test-reliability serve bench report-screenshot deploy venv bqemulator checkov tfschema peer clean
+.PHONY: run test lint test-reliability serve bench report-screenshot deploy deploy-aws venv bqemulator checkov tfschema peer clean
 
 $(STAMP):
 	rm -f $(VENV)/.installed-*
@@ -58,6 +58,10 @@ report-screenshot: venv
 
 deploy: venv
 	scripts/deploy.sh
+
+## make deploy-aws: the same pipeline on AWS (Lambda, S3 lake, Athena), see docs/deploy-aws.md
+deploy-aws: venv
+	scripts/deploy-aws.sh
 
 clean:
 	rm -rf $(VENV) .venv-bqemulator .venv-checkov .venv-tfschema .venv-peer .strava

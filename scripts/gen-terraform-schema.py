@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Regenerate terraform/schema/<table>.json from the code's single schema source.
+"""Regenerate terraform/schema/<table>.json (BigQuery) and terraform/aws/schema/<table>.json (Glue)
+from the code's single schema source.
 
 Run after changing strava/schema.py: `.venv/bin/python scripts/gen-terraform-schema.py`.
 A test fails while the checked-in files differ from what this writes.
@@ -14,9 +15,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from strava.schema import TABLES, Table  # noqa: E402
 from strava.warehouse.bigquery_schema import all_schemas  # noqa: E402
 
 SCHEMA_DIR = ROOT / "terraform" / "schema"
+GLUE_SCHEMA_DIR = ROOT / "terraform" / "aws" / "schema"
+
+# BigQuery's type names (strava.schema's vocabulary) -> Athena/Hive column types of the JSON lines lake.
+# Timestamps are ISO-8601 strings with a 'T', which the JSON SerDe cannot read as Hive timestamps: they
+# stay strings (from_iso8601_timestamp() in a query or view converts them). `raw` is JSON text.
+GLUE_TYPES = {"INT64": "bigint", "FLOAT64": "double", "BOOL": "boolean", "STRING": "string",
+              "TIMESTAMP": "string", "DATETIME": "string", "DATE": "date", "JSON": "string"}
 
 
 def render(fields: list[dict[str, str]]) -> str:
@@ -24,21 +33,33 @@ def render(fields: list[dict[str, str]]) -> str:
     return json.dumps(fields, indent=2, ensure_ascii=False) + "\n"
 
 
+def glue_columns(table: Table) -> list[dict[str, str]]:
+    return [{"name": c.name, "type": GLUE_TYPES[c.type], "comment": c.description} for c in table.columns]
+
+
 def expected_files() -> dict[str, str]:
     return {f"{table}.json": render(fields) for table, fields in all_schemas().items()}
 
 
-def main() -> int:
-    SCHEMA_DIR.mkdir(parents=True, exist_ok=True)
-    expected = expected_files()
-    for stale in sorted(p for p in SCHEMA_DIR.glob("*.json") if p.name not in expected):
+def expected_glue_files() -> dict[str, str]:
+    return {f"{table.name}.json": render(glue_columns(table)) for table in TABLES}
+
+
+def write(directory: Path, expected: dict[str, str]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in sorted(p for p in directory.glob("*.json") if p.name not in expected):
         stale.unlink()
         print(f"removed {stale.relative_to(ROOT)}")
     for name, text in expected.items():
-        path = SCHEMA_DIR / name
+        path = directory / name
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(ROOT)}")
+
+
+def main() -> int:
+    write(SCHEMA_DIR, expected_files())
+    write(GLUE_SCHEMA_DIR, expected_glue_files())
     return 0
 
 

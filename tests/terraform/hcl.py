@@ -17,6 +17,7 @@ from hcl2.utils import SerializationOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 TF_DIR = ROOT / "terraform"
+AWS_DIR = TF_DIR / "aws"
 VIEW_SQL_DIR = ROOT / "strava" / "analytics" / "sql" / "bigquery"
 
 _OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)

@@ -22,7 +22,7 @@ IS_BLOCK = "__is_block__"
 META_ARGUMENTS = {"count", "for_each", "depends_on", "provider"}
 META_BLOCKS = {"lifecycle", "provisioner", "connection"}
 REFERENCE = re.compile(
-    r"(?<![\w.])(data\.)?((?:google|time|archive)_[a-z0-9_]+)\.([A-Za-z_][\w-]*)"  # [data.]type.name
+    r"(?<![\w.])(data\.)?((?:google|time|archive|aws)_[a-z0-9_]+)\.([A-Za-z_][\w-]*)"  # [data.]type.name
     r"(?:\[[^\]]*\])?(?:\.([a-z_]\w*))?(?:\[[^\]]*\])?(?:\.([a-z_]\w*))?")  # [key].attr[i].nested
 
 
@@ -99,8 +99,14 @@ def _iterators(value: Any) -> Iterator[str]:
             yield from _iterators(v)
 
 
+def _loose(name: str) -> str:
+    """jsii camel-cases `output_base64sha256` and `ipv6_cidr_block` alike (a digit then a capital), so the
+    computed attributes' names cannot say whether an underscore followed a digit: compare without it."""
+    return re.sub(r"(?<=\d)_", "", name)
+
+
 def _members(block: dict[str, Any]) -> set[str]:
-    return {*block["args"], *block["attrs"], *block["blocks"], "id"}
+    return {_loose(m) for m in (*block["args"], *block["attrs"], *block["blocks"], "id")}
 
 
 def check_reference(match: re.Match[str], declared: dict[tuple[str, str, str], dict[str, Any]]) -> str | None:
@@ -110,10 +116,10 @@ def check_reference(match: re.Match[str], declared: dict[tuple[str, str, str], d
     block = declared.get((kind, type_, name))
     if block is None:
         return f"`{ref}` names no declared {'data source' if data else 'resource'}"
-    if attr and not block.get("unchecked") and attr not in _members(block):
+    if attr and not block.get("unchecked") and _loose(attr) not in _members(block):
         return f"`{ref}`: {type_} has no attribute `{attr}`"
     inner = block["blocks"].get(attr or "", {}).get("block")
-    if nested and inner and not inner.get("unchecked") and nested not in _members(inner):
+    if nested and inner and not inner.get("unchecked") and _loose(nested) not in _members(inner):
         return f"`{ref}`: block `{attr}` of {type_} has no attribute `{nested}`"
     return None
 
