@@ -30,8 +30,10 @@ CLI_ONLY = ("duckdb", "pyarrow", "matplotlib", "tqdm")
 # The embedded warehouse and its views (translated with sqlglot): main.py reaches them only for
 # STRAVA_WAREHOUSE=duckdb:..., never set when deployed.
 # The AWS adapters (boto3): main.py reaches them only for s3:... / awssecrets:..., in the Lambda deployment.
-LOCAL_ONLY = ("strava.warehouse.duckdb", "strava.analytics.duckdb_views", "strava.warehouse.s3",
-              "strava.secrets.awssecrets", "strava.aws")
+EMBEDDED = ("strava.warehouse.duckdb", "strava.analytics.duckdb_views")
+AWS_ONLY = ("strava.warehouse.s3", "strava.secrets.awssecrets", "strava.aws")
+GOOGLE_ONLY = ("strava.warehouse.bigquery", "strava.secrets.secretmanager")
+LOCAL_ONLY = (*EMBEDDED, *AWS_ONLY)  # what the Google function never reaches
 HOST = ("import functions_framework",)  # the server that loads main.py on Cloud Run
 
 # Runs the statements with the given top-level modules made absent; prints the files of the modules they loaded.
@@ -137,15 +139,16 @@ def _local(module: str) -> bool:
 
 
 @cache
-def production_path() -> tuple[frozenset[str], tuple[str, ...]]:
-    """(project modules reachable from main.py, every import statement they hold), LOCAL_ONLY left out."""
+def production_path(left_out: tuple[str, ...] = LOCAL_ONLY) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(project modules reachable from main.py, every import statement they hold), `left_out` modules and
+    the imports of them skipped (the Google function by default)."""
     modules: set[str] = set()
     statements: list[str] = []
     todo = ["main"]
     while todo:
         module = todo.pop()
         path = _module_file(module)
-        if module in modules or module in LOCAL_ONLY or path is None:
+        if module in modules or module in left_out or path is None:
             continue
         modules.add(module)
         package = module if path.name == "__init__.py" else module.rpartition(".")[0]
@@ -154,7 +157,7 @@ def production_path() -> tuple[frozenset[str], tuple[str, ...]]:
             targets = _targets(node, package)
             if isinstance(node, ast.ImportFrom) and targets[0] == "__future__":
                 continue
-            if any(t in LOCAL_ONLY for t in targets):
+            if any(t in left_out for t in targets):
                 continue
             todo += [t for t in targets if _local(t)]
             statements.append(_absolute(node, package))

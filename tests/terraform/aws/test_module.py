@@ -16,7 +16,6 @@ from tests.function import test_function_requirements as requirements
 from tests.terraform.hcl import AWS_DIR, ROOT, Module, single, var_refs
 
 TERRAFORM = shutil.which("terraform")
-GOOGLE_ONLY = ("strava.warehouse.bigquery", "strava.secrets.secretmanager")  # never reached on AWS
 
 
 def test_every_variable_used_is_declared_and_every_declared_one_used(aws: Module) -> None:
@@ -141,9 +140,8 @@ def test_lambda_runs_main_lambda_handler_on_python_312_with_the_lake_and_the_sec
     assert layer["compatible_runtimes"] == ["python3.12"] and layer["compatible_architectures"] == ["arm64"]
 
 
-def test_zip_holds_exactly_the_modules_main_reaches_on_aws(aws: Module, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(requirements, "LOCAL_ONLY", (*requirements.LOCAL_ONLY, *GOOGLE_ONLY))
-    modules, _ = requirements.production_path()
+def test_zip_holds_exactly_the_modules_main_reaches_on_aws(aws: Module) -> None:
+    modules, _ = requirements.production_path((*requirements.EMBEDDED, *requirements.GOOGLE_ONLY))
     reached = {requirements._module_file(m).relative_to(ROOT).as_posix() for m in modules}
     listed = aws.locals["function_modules"]
     assert len(set(listed)) == len(listed), "a file is listed twice"
