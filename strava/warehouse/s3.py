@@ -105,9 +105,12 @@ def _python(value: Any, type_: str) -> Any:
 def _matching(rows: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
     """The activities rows for which the SQL predicate `where` holds, evaluated over the lake's cells by
     sqlglot's Python executor (imported here: only passes that filter need it)."""
-    from sqlglot.errors import SqlglotError
-    from sqlglot.executor import execute
-
+    try:
+        from sqlglot.errors import SqlglotError
+        from sqlglot.executor import execute
+    except ImportError:
+        raise ConfigError("filtering activities on the S3 lake needs sqlglot (pinned in requirements.txt); add it "
+                          "to the Lambda's layer (terraform/aws/requirements.txt)") from None
     if not rows:
         return []
     try:
@@ -546,21 +549,35 @@ class S3Warehouse:
         self._save_index()
 
     def activities_without(self, table: schema.Table, columns: Sequence[str], limit: int,
-                           where: str | None = None) -> list[dict[str, Any]]:
-        """Newest months first, reading only those with an activity that has no row in `table`."""
-        have = self._homes(table.name).keys()
+                           where: str | None = None, matching: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Newest months first, reading only those with an activity that has no row in `table`. `matching`
+        names columns `table` copies from `activities`: an activity none of whose rows has the same values
+        counts as missing too (then every month is read, until `limit` are found)."""
+        homes = self._homes(table.name)
         found: list[dict[str, Any]] = []
         for month in sorted(self._months, reverse=True):  # year=0000 (no start_date) last, as NULLS LAST
             if len(found) >= limit:
                 break
-            if self._months[month].ids <= have:
+            if not matching and self._months[month].ids <= homes.keys():
                 continue
             rows, _ = self._read_rows("activities", month)
-            todo = [row for i, row in rows.items() if i not in have]
+            done = self._current(table.name, rows, homes, matching)
+            todo = [row for i, row in rows.items() if i not in done]
             found += sorted(_matching(todo, where) if where else todo,
                             key=lambda r: (r["start_date"] or "", r["id"]), reverse=True)
         types = {c.name: c.type for c in schema.ACTIVITIES.columns}
         return [{c: _python(row[c], types[c]) for c in columns} for row in found[:max(limit, 0)]]
+
+    def _current(self, table: str, rows: Rows, homes: dict[int, str], matching: Sequence[str]) -> set[int]:
+        """The activities among `rows` that have rows in `table`, with `matching` columns equal to theirs."""
+        have = {i for i in rows if i in homes}
+        if not matching:
+            return have
+        copies: Groups = {}
+        for month in sorted({homes[i] for i in have}):
+            copies |= self._read_groups(table, month)[0]
+        return {i for i in have if any(all(copy.get(c) == rows[i].get(c) for c in matching)
+                                       for copy in copies.get(i, ()))}
 
     def record_run(self, run: dict[str, Any]) -> None:
         row = lake_row(run, schema.SYNC_RUNS)

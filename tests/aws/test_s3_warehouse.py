@@ -194,3 +194,28 @@ def test_rows_left_by_a_run_that_died_are_repaired_by_the_next_setup(lake, sampl
     assert [(r["activity_id"], r["watts"]) for r in lake_rows(repaired, "samples")] == [(2, [2.0])]
     assert repaired.activities_without(samples, ["id"], limit=10) == []
     repaired.close()
+
+
+COPIES = schema.Table("copies", (schema.Column("activity_id", schema.INT64, required=True),
+                                 schema.Column("start_date", schema.TIMESTAMP)))
+
+
+def test_rows_copied_from_an_activity_that_changed_count_as_missing_and_filters_apply(lake, monkeypatch):
+    monkeypatch.setattr(schema, "ACTIVITY_TABLES", (COPIES,))
+    warehouse = opened(lake)
+    trainer = schema.activity_row({"id": 3, "name": "Zwift", "sport_type": "VirtualRide", "trainer": True,
+                                   "start_date": "2025-01-07T08:00:00Z"}, T0)[0]
+    warehouse.upsert_activities([activity(1, "2025-01-05T08:00:00Z"), activity(2, "2025-02-05T08:00:00Z"), trainer],
+                                "b1")
+    copies = [{"activity_id": i, "start_date": datetime(2025, i, 5, 8, tzinfo=UTC)} for i in (1, 2)]
+    warehouse.replace_activity_rows(COPIES, [1, 2], copies)
+    outdoor = "NOT COALESCE(trainer, FALSE) AND COALESCE(sport_type, '') NOT LIKE 'Virtual%'"
+    assert warehouse.activities_without(COPIES, ["id"], 10, matching=["start_date"]) == [{"id": 3}]
+    assert warehouse.activities_without(COPIES, ["id"], 10, outdoor, matching=["start_date"]) == []
+    warehouse.upsert_activities([activity(1, "2025-01-06T09:00:00Z", "moved a day")], "b2")
+    assert warehouse.activities_without(COPIES, ["id"], 10, outdoor) == []
+    assert warehouse.activities_without(COPIES, ["id", "start_date"], 10, outdoor, matching=["start_date"]) == [
+        {"id": 1, "start_date": datetime(2025, 1, 6, 9, tzinfo=UTC)}]
+    with pytest.raises(WarehouseError, match="cannot evaluate the filter"):
+        warehouse.activities_without(COPIES, ["id"], 10, "trainer = = 1")
+    warehouse.close()
