@@ -72,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path(".strava/report.html"))
     p.set_defaults(handler=_report)
 
+    p = sub.add_parser("athena-views", help="print the analytics views as Athena CREATE OR REPLACE VIEW statements")
+    p.add_argument("--database", required=True, help="the Glue database holding the lake's tables")
+    p.add_argument("--out", type=Path, help="instead write NAME.sql per view here (one statement a file, as Athena "
+                                            "runs them)")
+    p.set_defaults(handler=_athena_views)
+
     p = sub.add_parser("settings", help="set the athlete's FTP and/or weight from a date on")
     p.add_argument("--ftp", type=_positive, help="functional threshold power, W")
     p.add_argument("--weight", type=_positive, help="body weight, kg")
@@ -169,6 +175,25 @@ def _report(args: argparse.Namespace) -> int:
     with connect_read_only(_duckdb_path(Settings.from_env())) as conn:
         out = write_report(conn, args.out)
     print(f"report written to {out.resolve()}")
+    return 0
+
+
+def _athena_views(args: argparse.Namespace) -> int:
+    from strava.analytics.athena_views import athena_views
+    from strava.errors import ConfigError
+
+    try:
+        views = athena_views(args.database)
+    except ValueError as exc:
+        raise ConfigError(f"--database: {exc}") from None
+    if args.out is None:
+        print(";\n\n".join(statement for _, statement in views) + ";")
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, statement in views:
+        (args.out / f"{name}.sql").write_text(statement + "\n", encoding="utf-8")
+    print(f"{len(views)} views written to {args.out.resolve()} (run them in this order: "
+          f"{', '.join(name for name, _ in views)})")
     return 0
 
 

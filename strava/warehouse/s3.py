@@ -3,8 +3,9 @@
     PREFIX/activities/year=YYYY/month=MM/data.json          by start_date (UTC)
     PREFIX/deleted_activities/year=YYYY/month=MM/data.json  by deleted_at
     PREFIX/sync_runs/year=YYYY/month=MM/data.json           by started_at
+    PREFIX/<table>/year=YYYY/month=MM/data.json             schema.ACTIVITY_TABLES, by their activity's month
     PREFIX/athlete_settings/data.json, PREFIX/schema_versions/data.json
-    PREFIX/_state/index.json  (activities: month -> ETag, ids, newest start)   PREFIX/_state/lock.json
+    PREFIX/_state/index.json  (per table: month -> ETag, activity ids[, newest start])   PREFIX/_state/lock.json
 
 Rows are the other engines' rows (strava.schema), one JSON object a line, every column present; `raw` is
 the activity's JSON text; timestamps are `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC (what Athena's JSON SerDe
@@ -12,10 +13,19 @@ reads as TIMESTAMP). A change rewrites the whole month object (read, merge by ke
 object atomically, so a crash leaves the old or the new month, never half of one. A month without a
 start_date lands in year=0000/month=00.
 
+Per-activity tables (streams, metrics...) are JSON lines too, not Parquet: the Lambda would otherwise ship
+pyarrow, and Athena reads arrays in JSON lines as well. Their rows go into the month object of their
+activity (where it is when they are written), so replacing one activity's rows rewrites one object and
+every activity's rows are always all old or all new. The index records which activity ids have rows in
+each month object: `activities_without` reads only the activities months holding an activity with none.
+Archiving removes the rows after the archive and the activity; rows whose activity is no longer stored
+(a run that died in between) are removed by the next `setup()`.
+
 The index spares reading every month for `latest_start_date`, `activity_ids` and moves (an edit that
-changes an activity's month). It is written after the data, and `setup()` checks it against one LIST of
-the month objects' ETags: a month written by a run that died before its index write is re-read, and an
-activity left in two months by such a run is kept in the newer copy only. So the index is a cache that
+changes an activity's month). It is written after the data, and `setup()` checks it against one LIST per
+table of the month objects' ETags: a month written by a run that died before its index write is re-read,
+and an activity left in two months by such a run is kept in the newer copy only (its per-activity rows:
+in its activity's month). So the index is a cache that
 cannot go stale unseen, and a normal run costs one LIST and one GET before its first write.
 
 One writer at a time: `setup()` creates the lock object with If-None-Match: *; a second run refuses with
@@ -54,11 +64,13 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _CONFLICT = ("PreconditionFailed", "ConditionalRequestConflict")
 PERMISSIONS = {"read": "s3:GetObject", "list": "s3:ListBucket", "write": "s3:PutObject", "delete": "s3:DeleteObject"}
 Rows = dict[Any, dict[str, Any]]  # a month object: key column value -> row
+Groups = dict[int, list[dict[str, Any]]]  # a per-activity table's month object: activity id -> its rows
 
 
 def lake_row(row: dict[str, Any], table: schema.Table) -> dict[str, Any]:
     """A warehouse row as the lake stores it: every column, JSON-ready, in schema order."""
-    return {c.name: _cell(row.get(c.name), c.type) for c in table.columns}
+    return {c.name: [_cell(v, c.type) for v in row.get(c.name) or ()] if c.repeated else _cell(row.get(c.name), c.type)
+            for c in table.columns}
 
 
 def _cell(value: Any, type_: str) -> Any:
@@ -75,6 +87,37 @@ def _cell(value: Any, type_: str) -> Any:
 
 def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _python(value: Any, type_: str) -> Any:
+    """A lake cell as the other engines return it (the inverse of _cell)."""
+    if value is None:
+        return None
+    if type_ == schema.TIMESTAMP:
+        return _instant(value)
+    if type_ == schema.DATETIME:
+        return datetime.fromisoformat(value)
+    if type_ == schema.DATE:
+        return date.fromisoformat(value)
+    return value
+
+
+def _matching(rows: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
+    """The activities rows for which the SQL predicate `where` holds, evaluated over the lake's cells by
+    sqlglot's Python executor (imported here: only passes that filter need it)."""
+    try:
+        from sqlglot.errors import SqlglotError
+        from sqlglot.executor import execute
+    except ImportError:
+        raise ConfigError("filtering activities on the S3 lake needs sqlglot (pinned in requirements.txt); add it "
+                          "to the Lambda's layer (terraform/aws/requirements.txt)") from None
+    if not rows:
+        return []
+    try:
+        kept = {r[0] for r in execute(f"SELECT id FROM activities WHERE {where}", tables={"activities": rows}).rows}
+    except SqlglotError as exc:
+        raise WarehouseError(f"cannot evaluate the filter {where!r} over the lake's activities: {exc}") from None
+    return [r for r in rows if r["id"] in kept]
 
 
 def month_of(row: dict[str, Any], table: str) -> str:
@@ -109,6 +152,7 @@ class S3Warehouse:
         self._lock_expires = datetime.min.replace(tzinfo=UTC)
         self._months: dict[str, Month] = {}
         self._where: dict[int, str] = {}  # activity id -> its month
+        self._parts: dict[str, dict[str, Month]] = {}  # per-activity table -> month -> the ids with rows in it
 
     @classmethod
     def from_spec(cls, spec: str, **kwargs: Any) -> S3Warehouse:
@@ -181,24 +225,42 @@ class S3Warehouse:
 
     # --- tables as keyed rows ----------------------------------------------------------------------------
 
-    def _read_rows(self, table: str, month: str | None = None) -> tuple[Rows, str | None]:
-        """One table object as {key: row} and its ETag (({}, None) when absent)."""
+    def _read_lines(self, table: str, month: str | None = None) -> tuple[list[dict[str, Any]], str | None]:
+        """One table object's rows, each with its key column, and its ETag (([], None) when absent)."""
         key = self._table_key(table, month)
         found = self._get(key)
         if found is None:
-            return {}, None
+            return [], None
         body, etag = found
-        column = _KEYS[table]
+        column = _KEYS.get(table, "activity_id")
         try:
             rows = [json.loads(line) for line in body.decode("utf-8").splitlines() if line.strip()]
-            return {row[column]: row for row in rows}, etag
+            for row in rows:
+                row[column]  # noqa: B018 - a row without its key is refused here, not later
+            return rows, etag
         except (ValueError, KeyError, TypeError) as exc:
             raise WarehouseError(f"s3://{self.bucket}/{key} is not JSON lines with {column!r} in each row "
                                  f"({type(exc).__name__}); left as it is, fix or remove it") from None
 
+    def _read_rows(self, table: str, month: str | None = None) -> tuple[Rows, str | None]:
+        """One table object as {key: row} and its ETag (({}, None) when absent)."""
+        rows, etag = self._read_lines(table, month)
+        return {row[_KEYS[table]]: row for row in rows}, etag
+
+    def _read_groups(self, table: str, month: str) -> tuple[Groups, str | None]:
+        """One month of a per-activity table as {activity id: its rows} and its ETag."""
+        rows, etag = self._read_lines(table, month)
+        groups: Groups = {}
+        for row in rows:
+            groups.setdefault(row["activity_id"], []).append(row)
+        return groups, etag
+
     def _write_rows(self, table: str, month: str | None, rows: Rows, etag: str | None) -> str | None:
-        """Replace the object with `rows` (sorted by key, so equal content gives an equal ETag); an empty
-        month is deleted. Returns the new ETag (None when deleted)."""
+        """Replace the object with `rows` sorted by key, so equal content gives an equal ETag."""
+        return self._write_lines(table, month, [rows[k] for k in sorted(rows, key=str)], etag)
+
+    def _write_lines(self, table: str, month: str | None, rows: list[dict[str, Any]], etag: str | None) -> str | None:
+        """Replace the object with `rows`; an empty month is deleted. Returns the new ETag (None when deleted)."""
         self._hold_lock()
         key = self._table_key(table, month)
         if not rows:
@@ -206,7 +268,7 @@ class S3Warehouse:
                 with self._errors("delete", key):
                     self.client.delete_object(Bucket=self.bucket, Key=key)
             return None
-        lines = (json.dumps(rows[k], ensure_ascii=False, separators=(",", ":")) for k in sorted(rows, key=str))
+        lines = (json.dumps(row, ensure_ascii=False, separators=(",", ":")) for row in rows)
         return self._put(key, ("\n".join(lines) + "\n").encode("utf-8"), etag, "application/x-ndjson")
 
     def _merge(self, table: str, month: str | None, changes: Rows) -> None:
@@ -275,20 +337,42 @@ class S3Warehouse:
     def _load_index(self) -> None:
         """The index, checked against the month objects' ETags; a month it does not know as listed is re-read."""
         found = self._get(self._key("_state", "index.json"))
-        saved = json.loads(found[0]).get("activities", {}) if found else {}
-        months = {m: Month(e["etag"], set(e["ids"]), e["latest"]) for m, e in saved.items()}
-        listed = self._list_etags("activities")
-        stale = [m for m, etag in listed.items() if m not in months or months[m].etag != etag]
-        self._months = {m: months[m] for m in listed if m not in stale}
-        for month in stale:
-            rows, etag = self._read_rows("activities", month)
-            if etag:
-                self._months[month] = Month.of(etag, rows)
+        saved = json.loads(found[0]) if found else {}
+        self._months, changed = self._checked("activities", saved.get("activities", {}))
         self._where = {i: m for m, entry in sorted(self._months.items()) for i in entry.ids}
-        if stale or set(months) != set(listed):
-            log.info("%s: index refreshed from %d month object(s)", self.description, len(stale))
+        if changed:
             self._drop_duplicates()
+        for table in (t.name for t in schema.ACTIVITY_TABLES):
+            self._parts[table], stale = self._checked(table, saved.get(table, {}))
+            if stale:
+                self._drop_duplicate_groups(table)
+            orphans = self._homes(table).keys() - self._where.keys()
+            if orphans:  # a run died between archiving activities and removing their rows
+                log.warning("%s: removing %s rows of %d activities no longer stored", self.description, table,
+                            len(orphans))
+                self._drop_groups(table, orphans)
+            changed |= stale or bool(orphans)
+        if changed:
+            log.info("%s: index refreshed from the month objects", self.description)
             self._save_index()
+
+    def _checked(self, table: str, saved: dict[str, Any]) -> tuple[dict[str, Month], bool]:
+        """The table's index entries that match a listed object, months re-read where not; and whether
+        anything differed."""
+        known = {m: Month(e["etag"], set(e["ids"]), e.get("latest")) for m, e in saved.items()}
+        listed = self._list_etags(table)
+        stale = [m for m, etag in listed.items() if m not in known or known[m].etag != etag]
+        months = {m: known[m] for m in listed if m not in stale}
+        for month in stale:
+            if table == "activities":
+                rows, etag = self._read_rows(table, month)
+                entry = Month.of(etag, rows) if etag else None
+            else:
+                groups, etag = self._read_groups(table, month)
+                entry = Month(etag, set(groups)) if etag else None
+            if entry:
+                months[month] = entry
+        return months, bool(stale) or set(known) != set(listed)
 
     def _drop_duplicates(self) -> None:
         """An activity in two months (a run died between writing its new month and its old one): keep the
@@ -308,6 +392,43 @@ class S3Warehouse:
         for month, (rows, etag) in copies.items():
             self._store_month(month, rows, etag)
 
+    def _drop_duplicate_groups(self, table: str) -> None:
+        """An activity's rows in two months (a run died between writing the new ones and removing the old):
+        keep those in the activity's month."""
+        seen: dict[int, list[str]] = {}
+        for month, entry in self._parts[table].items():
+            for i in entry.ids:
+                seen.setdefault(i, []).append(month)
+        drops: dict[str, set[int]] = {}
+        for i, months in seen.items():
+            keep = self._where[i] if self._where.get(i) in months else max(months)
+            for month in months:
+                if month != keep:
+                    drops.setdefault(month, set()).add(i)
+        for month, ids in sorted(drops.items()):
+            self._rewrite_groups(table, month, drop=ids)
+
+    def _homes(self, table: str) -> dict[int, str]:
+        """Activity id -> the month object of the table holding its rows."""
+        return {i: m for m, entry in sorted(self._parts.get(table, {}).items()) for i in entry.ids}
+
+    def _rewrite_groups(self, table: str, month: str, drop: Collection[int], put: Groups | None = None) -> None:
+        """Rewrite one month of a per-activity table without the rows of `drop`, with those of `put`."""
+        groups, etag = self._read_groups(table, month)
+        new = {i: rows for i, rows in groups.items() if i not in drop} | (put or {})
+        if new != groups:
+            etag = self._write_lines(table, month, [row for i in sorted(new) for row in new[i]], etag)
+        parts = self._parts.setdefault(table, {})
+        if etag is None:
+            parts.pop(month, None)
+        else:
+            parts[month] = Month(etag, set(new))
+
+    def _drop_groups(self, table: str, ids: Collection[int]) -> None:
+        homes = self._homes(table)
+        for month in sorted({homes[i] for i in ids if i in homes}):
+            self._rewrite_groups(table, month, drop=set(ids))
+
     def _store_month(self, month: str, rows: Rows, etag: str | None) -> None:
         new_etag = self._write_rows("activities", month, rows, etag)
         if new_etag is None:
@@ -317,12 +438,13 @@ class S3Warehouse:
 
     def _save_index(self) -> None:
         self._hold_lock()
-        months = {m: {"etag": e.etag, "ids": sorted(e.ids), "latest": e.latest}
-                  for m, e in sorted(self._months.items())}
+        index = {table: {m: {"etag": e.etag, "ids": sorted(e.ids), "latest": e.latest}
+                         for m, e in sorted(months.items())}
+                 for table, months in (("activities", self._months), *sorted(self._parts.items()))}
         key = self._key("_state", "index.json")
         with self._errors("write", key):  # unconditional: the lock makes this run the only writer
             self.client.put_object(Bucket=self.bucket, Key=key, ContentType="application/json",
-                                   Body=json.dumps({"activities": months}, separators=(",", ":")).encode())
+                                   Body=json.dumps(index, separators=(",", ":")).encode())
 
     # --- the Warehouse protocol --------------------------------------------------------------------------
 
@@ -401,8 +523,61 @@ class S3Warehouse:
         removed = self._remove(where)  # after the archive is durable: a crash archives twice, never loses
         for i in where:
             self._where.pop(i, None)
+        for table in self._parts:  # then their rows (a crash before: setup() removes them)
+            self._drop_groups(table, where)
         self._save_index()
         return len(removed)
+
+    def replace_activity_rows(self, table: schema.Table, activity_ids: Collection[int],
+                              rows: Sequence[dict[str, Any]]) -> None:
+        """Each activity's rows go, whole, into its month's object (one conditional write per month)."""
+        ids = set(activity_ids)
+        stray = {row.get("activity_id") for row in rows} - ids
+        if stray:
+            raise WarehouseError(f"{table.name}: rows of activities {sorted(stray, key=str)} are not among those "
+                                 "replaced; nothing was written")
+        if not ids:
+            return
+        new: Groups = {}
+        for row in rows:
+            new.setdefault(row["activity_id"], []).append(lake_row(row, table))
+        home = {i: self._where.get(i, NO_MONTH) for i in new}
+        old = {m for i, m in self._homes(table.name).items() if i in ids} - set(home.values())
+        for month in [*sorted(set(home.values())), *sorted(old)]:  # new homes first: a crash duplicates, never loses
+            self._rewrite_groups(table.name, month, drop=ids,
+                                 put={i: group for i, group in new.items() if home[i] == month})
+        self._save_index()
+
+    def activities_without(self, table: schema.Table, columns: Sequence[str], limit: int,
+                           where: str | None = None, matching: Sequence[str] = ()) -> list[dict[str, Any]]:
+        """Newest months first, reading only those with an activity that has no row in `table`. `matching`
+        names columns `table` copies from `activities`: an activity none of whose rows has the same values
+        counts as missing too (then every month is read, until `limit` are found)."""
+        homes = self._homes(table.name)
+        found: list[dict[str, Any]] = []
+        for month in sorted(self._months, reverse=True):  # year=0000 (no start_date) last, as NULLS LAST
+            if len(found) >= limit:
+                break
+            if not matching and self._months[month].ids <= homes.keys():
+                continue
+            rows, _ = self._read_rows("activities", month)
+            done = self._current(table.name, rows, homes, matching)
+            todo = [row for i, row in rows.items() if i not in done]
+            found += sorted(_matching(todo, where) if where else todo,
+                            key=lambda r: (r["start_date"] or "", r["id"]), reverse=True)
+        types = {c.name: c.type for c in schema.ACTIVITIES.columns}
+        return [{c: _python(row[c], types[c]) for c in columns} for row in found[:max(limit, 0)]]
+
+    def _current(self, table: str, rows: Rows, homes: dict[int, str], matching: Sequence[str]) -> set[int]:
+        """The activities among `rows` that have rows in `table`, with `matching` columns equal to theirs."""
+        have = {i for i in rows if i in homes}
+        if not matching:
+            return have
+        copies: Groups = {}
+        for month in sorted({homes[i] for i in have}):
+            copies |= self._read_groups(table, month)[0]
+        return {i for i in have if any(all(copy.get(c) == rows[i].get(c) for c in matching)
+                                       for copy in copies.get(i, ()))}
 
     def record_run(self, run: dict[str, Any]) -> None:
         row = lake_row(run, schema.SYNC_RUNS)

@@ -13,6 +13,7 @@ from strava.schema import activity_row
 from strava.warehouse.bigquery import BigQueryWarehouse
 from strava.warehouse.duckdb import DuckDBWarehouse
 from tests.analytics import golden
+from tests.analytics.athena import athena_duck, athena_statements  # noqa: F401 - fixtures for test_views
 
 SYNCED_AT = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -1,5 +1,5 @@
 """Every view's rows equal the answers computed in plain Python (tests/analytics/golden.py), on a real
-DuckDB file and on the BigQuery emulator alike."""
+DuckDB file, on the BigQuery emulator and as Athena views over the S3 lake (their DuckDB transpilation) alike."""
 
 from __future__ import annotations
 
@@ -9,15 +9,28 @@ import pytest
 
 from strava.analytics import VIEW_NAMES
 from tests.analytics import checks, golden
+from tests.analytics.athena import DATABASE
+
+
+def _duck_rows(conn: Any, sql: str) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _duckdb(request: pytest.FixtureRequest) -> checks.Fetch:
     conn = request.getfixturevalue("duck_golden").conn
+    return lambda sql: _duck_rows(conn, sql)
+
+
+def _athena(request: pytest.FixtureRequest) -> checks.Fetch:
+    """The Athena views, transpiled to DuckDB, over the lake's JSON files (tests/analytics/athena.py)."""
+    conn = request.getfixturevalue("athena_duck")
 
     def run(sql: str) -> list[dict[str, Any]]:
-        cursor = conn.execute(sql)
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        for view in VIEW_NAMES:
+            sql = sql.replace(f"FROM {view}", f'FROM "{DATABASE}"."{view}"')
+        return _duck_rows(conn, sql)
     return run
 
 
@@ -31,7 +44,7 @@ def _bigquery(request: pytest.FixtureRequest) -> checks.Fetch:
     return run
 
 
-@pytest.fixture(params=[_duckdb, _bigquery], ids=["duckdb", "bigquery"])
+@pytest.fixture(params=[_duckdb, _bigquery, _athena], ids=["duckdb", "bigquery", "athena"])
 def fetch(request: pytest.FixtureRequest) -> checks.Fetch:
     return request.param(request)
 

@@ -11,7 +11,7 @@ import pytest
 from strava import schema
 from strava.errors import ConfigError, WarehouseError
 from strava.warehouse.s3 import S3Warehouse
-from tests.aws.lake import lake_objects
+from tests.aws.lake import lake_objects, lake_rows
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -124,3 +124,98 @@ def test_a_missing_bucket_says_so(aws_env):
 def test_a_malformed_spec_is_a_config_error(spec):
     with pytest.raises(ConfigError, match="s3://BUCKET/PREFIX"):
         S3Warehouse.from_spec(spec.removeprefix("s3:"), client=object())
+
+
+SAMPLES = schema.Table("samples", (schema.Column("activity_id", schema.INT64, required=True),
+                                   schema.Column("watts", schema.FLOAT64, repeated=True)))
+
+
+class CountingClient:
+    """The real S3 client, recording which objects are read."""
+
+    def __init__(self, client) -> None:
+        self.client, self.reads = client, []
+
+    def __getattr__(self, name: str):
+        return getattr(self.client, name)
+
+    def get_object(self, **kwargs):
+        self.reads.append(kwargs["Key"])
+        return self.client.get_object(**kwargs)
+
+
+@pytest.fixture
+def samples(monkeypatch):
+    monkeypatch.setattr(schema, "ACTIVITY_TABLES", (SAMPLES,))
+    return SAMPLES
+
+
+def test_per_activity_rows_live_in_their_activitys_month_and_complete_months_are_not_read(lake, s3, samples):
+    client = CountingClient(s3)
+    warehouse = S3Warehouse.from_spec(lake.removeprefix("s3:"), client=client, clock=Clock())
+    warehouse.setup()
+    warehouse.upsert_activities([activity(1, "2025-01-05T08:00:00Z"), activity(2, "2025-02-05T08:00:00Z"),
+                                 activity(3, "2025-02-06T08:00:00Z")], "b1")
+    warehouse.replace_activity_rows(samples, [1, 2], [{"activity_id": 1, "watts": [1.0, 2.5]},
+                                                      {"activity_id": 2, "watts": None}])
+    objects = lake_objects(warehouse, "samples")
+    assert {k: [(r["activity_id"], r["watts"]) for r in rows] for k, rows in objects.items()} == {
+        "strava/samples/year=2025/month=01/data.json": [(1, [1.0, 2.5])],
+        "strava/samples/year=2025/month=02/data.json": [(2, [])]}
+    client.reads.clear()
+    assert warehouse.activities_without(samples, ["id", "start_date"], limit=10) == [
+        {"id": 3, "start_date": datetime(2025, 2, 6, 8, tzinfo=UTC)}]
+    assert client.reads == ["strava/activities/year=2025/month=02/data.json"]  # January has all its rows
+    with pytest.raises(WarehouseError, match=r"rows of activities \[9\] are not among those replaced"):
+        warehouse.replace_activity_rows(samples, [3], [{"activity_id": 9, "watts": [1.0]}])
+    warehouse.replace_activity_rows(samples, [1], [])
+    assert sorted(lake_objects(warehouse, "samples")) == ["strava/samples/year=2025/month=02/data.json"]
+    assert [r["id"] for r in warehouse.activities_without(samples, ["id"], limit=10)] == [3, 1]
+    warehouse.close()
+
+
+def test_rows_left_by_a_run_that_died_are_repaired_by_the_next_setup(lake, samples):
+    """Rows of an archived activity (the run died before removing them) and an activity's rows in two months
+    (it died while moving them, index unwritten): the next setup keeps only the rows in the activity's month."""
+    warehouse = opened(lake)
+    warehouse.upsert_activities([activity(1, "2025-01-05T08:00:00Z"), activity(2, "2025-02-05T08:00:00Z")], "b1")
+    warehouse.replace_activity_rows(samples, [1, 2], [{"activity_id": 1, "watts": [1.0]},
+                                                      {"activity_id": 2, "watts": [2.0]}])
+    stale = {"activity_id": 2, "watts": [9.0]}
+    warehouse.client.put_object(Bucket=warehouse.bucket, Key="strava/samples/year=2025/month=01/data.json",
+                                Body=(json.dumps({"activity_id": 1, "watts": [1.0]}) + "\n" + json.dumps(stale))
+                                .encode())
+    warehouse._where.pop(1)  # as if the run died after removing activity 1 but before its rows
+    warehouse._remove({1: "2025-01"})
+    warehouse._save_index()
+    warehouse.close()
+
+    repaired = opened(lake)
+    assert [(r["activity_id"], r["watts"]) for r in lake_rows(repaired, "samples")] == [(2, [2.0])]
+    assert repaired.activities_without(samples, ["id"], limit=10) == []
+    repaired.close()
+
+
+COPIES = schema.Table("copies", (schema.Column("activity_id", schema.INT64, required=True),
+                                 schema.Column("start_date", schema.TIMESTAMP)))
+
+
+def test_rows_copied_from_an_activity_that_changed_count_as_missing_and_filters_apply(lake, monkeypatch):
+    monkeypatch.setattr(schema, "ACTIVITY_TABLES", (COPIES,))
+    warehouse = opened(lake)
+    trainer = schema.activity_row({"id": 3, "name": "Zwift", "sport_type": "VirtualRide", "trainer": True,
+                                   "start_date": "2025-01-07T08:00:00Z"}, T0)[0]
+    warehouse.upsert_activities([activity(1, "2025-01-05T08:00:00Z"), activity(2, "2025-02-05T08:00:00Z"), trainer],
+                                "b1")
+    copies = [{"activity_id": i, "start_date": datetime(2025, i, 5, 8, tzinfo=UTC)} for i in (1, 2)]
+    warehouse.replace_activity_rows(COPIES, [1, 2], copies)
+    outdoor = "NOT COALESCE(trainer, FALSE) AND COALESCE(sport_type, '') NOT LIKE 'Virtual%'"
+    assert warehouse.activities_without(COPIES, ["id"], 10, matching=["start_date"]) == [{"id": 3}]
+    assert warehouse.activities_without(COPIES, ["id"], 10, outdoor, matching=["start_date"]) == []
+    warehouse.upsert_activities([activity(1, "2025-01-06T09:00:00Z", "moved a day")], "b2")
+    assert warehouse.activities_without(COPIES, ["id"], 10, outdoor) == []
+    assert warehouse.activities_without(COPIES, ["id", "start_date"], 10, outdoor, matching=["start_date"]) == [
+        {"id": 1, "start_date": datetime(2025, 1, 6, 9, tzinfo=UTC)}]
+    with pytest.raises(WarehouseError, match="cannot evaluate the filter"):
+        warehouse.activities_without(COPIES, ["id"], 10, "trainer = = 1")
+    warehouse.close()

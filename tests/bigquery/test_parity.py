@@ -1,8 +1,10 @@
-"""The BigQuery and DuckDB engines store the same contents and report the same counts for the same input."""
+"""The BigQuery and DuckDB engines store the same contents and report the same counts for the same input;
+per-activity tables behave alike on the three engines (the S3 lake included)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ from strava import schema
 from strava.schema import ACTIVITIES, DELETED_ACTIVITIES, FLOAT64, INT64, STRING, Column, Table, activity_row
 from strava.warehouse.bigquery import BigQueryWarehouse
 from strava.warehouse.duckdb import DuckDBWarehouse
+from strava.warehouse.s3 import S3Warehouse
+from tests.aws.lake import lake_rows
 from tests.paths import EXAMPLE_ACTIVITIES
 
 EXAMPLES = EXAMPLE_ACTIVITIES
@@ -86,9 +90,11 @@ SAMPLES = Table("samples", (Column("activity_id", INT64, required=True), Column(
                             Column("watts", FLOAT64, repeated=True)))
 
 
-def _samples(wh: BigQueryWarehouse | DuckDBWarehouse) -> list[tuple[int, str, list[float]]]:
+def _samples(wh: BigQueryWarehouse | DuckDBWarehouse | S3Warehouse) -> list[tuple[int, str, list[float]]]:
     sql = "SELECT activity_id, k, watts FROM {} ORDER BY activity_id, k"
-    if isinstance(wh, BigQueryWarehouse):
+    if isinstance(wh, S3Warehouse):
+        found = sorted((r["activity_id"], r["k"], r["watts"]) for r in lake_rows(wh, "samples"))
+    elif isinstance(wh, BigQueryWarehouse):
         found = [tuple(r.values()) for r in wh.client.query(sql.format(f"`{wh.project}.{wh.dataset}.samples`"))
                  .result()]
     else:
@@ -96,32 +102,43 @@ def _samples(wh: BigQueryWarehouse | DuckDBWarehouse) -> list[tuple[int, str, li
     return [(a, k, list(w or [])) for a, k, w in found]
 
 
-def test_per_activity_tables_replace_find_missing_and_cascade(bq_dataset: str, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(params=["duckdb", "bigquery", "s3"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BigQueryWarehouse | DuckDBWarehouse
+                                                                         | S3Warehouse]:
+    if request.param == "duckdb":
+        wh: BigQueryWarehouse | DuckDBWarehouse | S3Warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    elif request.param == "bigquery":
+        wh = BigQueryWarehouse.from_spec(request.getfixturevalue("bq_dataset"))
+    else:
+        wh = S3Warehouse.from_spec(request.getfixturevalue("lake").removeprefix("s3:"))
+    yield wh
+    wh.close()
+
+
+def test_per_activity_tables_replace_find_missing_and_cascade(engine: BigQueryWarehouse | DuckDBWarehouse
+                                                              | S3Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every engine against the same expectations, computed from the input."""
     monkeypatch.setattr(schema, "ACTIVITY_TABLES", (SAMPLES,))
     monkeypatch.setattr(schema, "TABLES", (*schema.TABLES, SAMPLES))
-    bq, duck = BigQueryWarehouse.from_spec(bq_dataset), DuckDBWarehouse(tmp_path / "w.duckdb")
     items = [i for i in _items() if i.get("start_date")]
     ids = sorted(i["id"] for i in items)  # the example's ids; start dates differ
     newest_first = [i["id"] for i in sorted(items, key=lambda i: (i["start_date"], i["id"]), reverse=True)]
-    results = []
-    for wh in (bq, duck):
-        wh.setup()
-        wh.upsert_activities([activity_row(i, T0)[0] for i in items], "samples")
-        wh.replace_activity_rows(SAMPLES, [ids[0]], [{"activity_id": ids[0], "k": "a", "watts": [1.5, 2.0]},
-                                                     {"activity_id": ids[0], "k": "b", "watts": []}])
-        wh.replace_activity_rows(SAMPLES, [ids[1]], [{"activity_id": ids[1], "k": "a", "watts": [3.0]}])
-        wh.replace_activity_rows(SAMPLES, [ids[0]], [{"activity_id": ids[0], "k": "c", "watts": [4.0]}])
-        missing = [r["id"] for r in wh.activities_without(SAMPLES, ["id", "name"], limit=100)]
-        picky = wh.activities_without(SAMPLES, ["id"], limit=5, where="sport_type = 'MountainBikeRide'")
-        before = _samples(wh)
-        wh.archive_activities([ids[1]], "r", T0)
-        results.append((missing, picky, before, _samples(wh)))
-    assert results[0] == results[1]
-    missing, picky, before, after = results[1]
-    assert missing == [i for i in newest_first if i not in ids[:2]]  # newest first, those with rows left out
+    wh = engine
+    wh.setup()
+    wh.upsert_activities([activity_row(i, T0)[0] for i in items], "samples")
+    wh.replace_activity_rows(SAMPLES, [ids[0]], [{"activity_id": ids[0], "k": "a", "watts": [1.5, 2.0]},
+                                                 {"activity_id": ids[0], "k": "b", "watts": []}])
+    wh.replace_activity_rows(SAMPLES, [ids[1]], [{"activity_id": ids[1], "k": "a", "watts": [3.0]}])
+    wh.replace_activity_rows(SAMPLES, [ids[0]], [{"activity_id": ids[0], "k": "c", "watts": [4.0]}])
+    missing = wh.activities_without(SAMPLES, ["id", "name"], limit=100)
+    picky = wh.activities_without(SAMPLES, ["id"], limit=5, where="sport_type = 'MountainBikeRide'")
+    before = _samples(wh)
+    wh.archive_activities([ids[1]], "r", T0)
+    expected = [i for i in newest_first if i not in ids[:2]]  # newest first, those with rows left out
+    names = {i["id"]: i.get("name") for i in items}
+    assert missing == [{"id": i, "name": names[i]} for i in expected]
     assert before == [(ids[0], "c", [4.0]), (ids[1], "a", [3.0])]  # replaced whole per activity
-    assert after == [(ids[0], "c", [4.0])]  # archiving an activity removes its rows
-    assert picky == [{"id": i} for i in missing if i != 12]  # id 12 has no sport_type
-    duck.close()
-    bq.close()
+    assert _samples(wh) == [(ids[0], "c", [4.0])]  # archiving an activity removes its rows
+    mtb = [i for i in expected if next(x for x in items if x["id"] == i).get("sport_type") == "MountainBikeRide"]
+    assert picky == [{"id": i} for i in mtb[:5]]
+    assert wh.activities_without(SAMPLES, ["id"], limit=2) == [{"id": i} for i in expected[:2]]
