@@ -27,6 +27,11 @@ locals {
     "strava/warehouse/bigquery.py",
     "strava/warehouse/bigquery_schema.py",
     "strava/warehouse/upgrade.py",
+    "strava/weather/__init__.py",
+    "strava/weather/backfill.py",
+    "strava/weather/hourly.py",
+    "strava/weather/openmeteo.py",
+    "strava/weather/route.py",
   ]
   function_view_sql     = "strava/analytics/sql/bigquery/*.sql"
   function_source_files = concat(local.function_modules, tolist(fileset(local.repo_root, local.function_view_sql)))

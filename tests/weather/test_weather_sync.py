@@ -1,0 +1,132 @@
+"""The weather pass inside a real sync: the Strava simulator and the Open-Meteo simulator over loopback, a
+real DuckDB file. Routes are drawn by hand so the expected headwinds are known."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polyline
+import pytest
+
+from strava.secrets.base import Credentials
+from strava.secrets.file import FileSecretStore
+from strava.settings import Settings
+from strava.sync import RunSummary, run_sync
+
+NORTH = polyline.encode([(45.0, 7.0), (45.1, 7.0)])  # 11.1 km due north
+SOUTH = polyline.encode([(45.1, 7.0), (45.0, 7.0)])
+OUT_AND_BACK = polyline.encode([(45.0, 7.0), (45.1, 7.0), (45.0, 7.0)])
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def activity(id_: int, days_ago: float, route: str | None, sport: str = "Ride", **extra) -> dict:
+    start = (NOW - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"id": id_, "name": f"ride {id_}", "sport_type": sport, "type": sport, "athlete": {"id": 7},
+            "start_date": start, "start_date_local": start,
+            "distance": 11_100.0, "moving_time": 1800, "elapsed_time": 1900, "total_elevation_gain": 0.0,
+            "trainer": False, "manual": False, "map": {"id": f"a{id_}", "summary_polyline": route}, **extra}
+
+
+ROUTES = [
+    activity(1, 30, NORTH),  # the archive serves it
+    activity(2, 2, OUT_AND_BACK),  # too recent for the archive: the forecast API's past days
+    activity(3, 20, None, trainer=True),  # indoor
+    activity(4, 19, NORTH, sport="VirtualRide"),  # Zwift draws a route, but there is no weather in Watopia
+    activity(5, 18, ""),  # outdoor without GPS
+]
+
+
+class World:
+    def __init__(self, strava, meteo, folder: Path) -> None:
+        self.strava, self.meteo, self.db = strava, meteo, folder / "w.duckdb"
+        store = folder / "secrets.json"
+        FileSecretStore(store).save(Credentials(**strava.secrets()))
+        self.settings = dataclasses.replace(
+            Settings(), api_url=strava.api_url, oauth_url=strava.oauth_url, secrets=f"file:{store}",
+            warehouse=f"duckdb:{self.db}", weather_archive_url=meteo.archive_url,
+            weather_forecast_url=meteo.forecast_url, retry_seconds=1)
+
+    def sync(self, **settings) -> RunSummary:
+        full = settings.pop("full", False)
+        return run_sync(dataclasses.replace(self.settings, **settings), full=full)
+
+    def rows(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.db), read_only=True) as conn:
+            return conn.execute(sql).fetchall()
+
+    def weather(self) -> dict[int, tuple]:
+        return {r[0]: r[1:] for r in self.rows(
+            "SELECT activity_id, status, headwind_ms, headwind_share, source FROM activity_weather")}
+
+
+@pytest.fixture
+def world(make_simulator, make_openmeteo, tmp_path) -> World:
+    return World(make_simulator(activities=ROUTES), make_openmeteo(steady=(5.0, 0.0)), tmp_path)
+
+
+def test_weather_along_outdoor_routes_once_each_in_its_own_counter(world):
+    first = world.sync()
+    assert first.status == "ok" and first.inserted == 5
+    assert first.api_calls == 3  # Strava's: token, a page, the empty page (weather is not counted here)
+    assert first.weather_calls == 2  # one archive request (30 days ago), one forecast request (2 days ago)
+    weather = world.weather()
+    assert sorted(weather) == [1, 2]  # trainer, virtual and GPS-less activities get no row
+    status, head, share, source = weather[1]
+    assert (status, source, share) == ("ok", "archive:best_match", 1.0)
+    assert head == pytest.approx(5.0, abs=1e-3)  # due north into a steady 5 m/s north wind
+    status, head, share, source = weather[2]
+    assert (status, source, share) == ("ok", "forecast:best_match", 0.5)
+    assert head == pytest.approx(0.0, abs=1e-3)
+    assert [q.get("past_days") for q in world.meteo.requests] == ["3", None]  # newest first
+
+    second = world.sync()
+    assert (second.status, second.weather_calls) == ("ok", 0)  # fetched once
+    assert world.rows("SELECT weather_calls, api_calls FROM sync_runs ORDER BY started_at") == [(2, 3), (0, 3)]
+
+
+def test_a_changed_route_is_fetched_again(world):
+    world.sync()
+    world.strava.edit_activity(1, map={"id": "a1", "summary_polyline": SOUTH})
+    again = world.sync(full=True)
+    assert again.weather_calls == 1
+    assert world.weather()[1][1] == pytest.approx(-5.0, abs=1e-3)  # now a tailwind
+
+
+def test_open_meteo_rate_limit_ends_the_weather_part_only(world, caplog):
+    world.meteo.limit = 0  # every request answered 429
+    with caplog.at_level(logging.WARNING, "strava.weather"):
+        limited = world.sync()
+    assert (limited.status, limited.error, limited.inserted) == ("ok", None, 5)
+    assert limited.weather_calls == 1  # a 429 is not retried
+    assert world.weather() == {}
+    assert any("rate limit" in r.getMessage() for r in caplog.records)
+    world.meteo.limit = None
+    resumed = world.sync()
+    assert resumed.weather_calls == 2 and sorted(world.weather()) == [1, 2]
+
+
+def test_the_weather_budget_bounds_a_run_and_the_next_run_resumes(world):
+    assert world.sync(weather_max_calls=1).weather_calls == 1
+    assert sorted(world.weather()) == [2]  # newest first
+    assert world.sync(weather_max_calls=1).weather_calls == 1
+    assert sorted(world.weather()) == [1, 2]
+
+
+def test_weather_off_sends_nothing_to_open_meteo(world):
+    summary = world.sync(weather=False)
+    assert (summary.status, summary.weather_calls) == ("ok", 0)
+    assert world.meteo.requests == [] and world.weather() == {}
+
+
+def test_a_backfill_needs_fewer_weather_calls_than_activities(make_simulator, make_openmeteo, tmp_path):
+    world = World(make_simulator(activities=150, seed=3), make_openmeteo(seed=3), tmp_path)
+    summary = world.sync()
+    (outdoor,) = world.rows("SELECT count(*) FROM activity_weather WHERE status = 'ok'")[0]
+    assert summary.status == "ok" and outdoor > 50
+    assert summary.weather_calls * 4 < outdoor  # several activities per multi-location request
+    assert world.rows("SELECT count(*) FROM activity_weather w JOIN activities a ON a.id = w.activity_id "
+                      "WHERE a.trainer OR a.sport_type LIKE 'Virtual%'") == [(0,)]
