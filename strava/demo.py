@@ -33,7 +33,7 @@ def run_demo(folder: Path, activities: int = 400, seed: int = 7) -> int:
         settings = dataclasses.replace(Settings.from_env(), api_url=sim.api_url, oauth_url=sim.oauth_url,
                                        secrets=f"file:{secrets_path}", warehouse=f"duckdb:{db_path}",
                                        weather=True, weather_archive_url=meteo.archive_url,
-                                       weather_forecast_url=meteo.forecast_url, weather_max_calls=1000)
+                                       weather_forecast_url=meteo.forecast_url, weather_max_calls=100_000)
         summary = run_sync(settings)
     print(json.dumps(summary.to_dict(), default=str))
     if summary.status == "failed":

@@ -24,7 +24,8 @@ class Settings:
     weather: bool = True  # weather along outdoor routes (Open-Meteo); STRAVA_WEATHER=off disables it
     weather_archive_url: str = "https://archive-api.open-meteo.com/v1/archive"
     weather_forecast_url: str = "https://api.open-meteo.com/v1/forecast"
-    weather_max_calls: int = 50  # Open-Meteo requests per run (its free limits: 600/min, 10,000/day)
+    # Open-Meteo calls per run as it counts them (one per location per 14 days): under its 600 a minute
+    weather_max_calls: int = 500
 
     @property
     def token_url(self) -> str:

@@ -23,7 +23,7 @@ from strava.schema import ACTIVITY_WEATHER
 from strava.settings import Settings
 from strava.warehouse import Warehouse
 from strava.weather.hourly import HourlySeries, summarize
-from strava.weather.openmeteo import OpenMeteo, WeatherError
+from strava.weather.openmeteo import OpenMeteo, WeatherError, call_units
 from strava.weather.route import Point, Sample, sample_route
 
 log = logging.getLogger("strava.weather")
@@ -68,7 +68,8 @@ def route_points(activity: dict[str, Any]) -> list[Point]:
 
 
 class WeatherPass:
-    """One run's weather work. `calls` counts Open-Meteo requests; `stored` the rows written."""
+    """One run's weather work. `calls` counts Open-Meteo requests; `stored` the rows written. The budget
+    (STRAVA_WEATHER_MAX_CALLS) is in Open-Meteo's own units: one call per location per 14 days."""
 
     def __init__(self, settings: Settings, warehouse: Warehouse, *, client: OpenMeteo | None = None,
                  now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
@@ -76,6 +77,7 @@ class WeatherPass:
         self.client = client or OpenMeteo(settings.weather_archive_url, settings.weather_forecast_url,
                                           (settings.connect_timeout, settings.read_timeout))
         self.stored = 0
+        self.over_budget = False
 
     @property
     def calls(self) -> int:
@@ -85,7 +87,7 @@ class WeatherPass:
         """Fetch until done, out of budget, or Open-Meteo stops us (logged; never raised: the sync is fine)."""
         stopped, seen = "done", set()
         try:
-            while self.calls < self.budget:
+            while not self.over_budget:
                 todo = [a for a in self.warehouse.activities_without(
                     ACTIVITY_WEATHER, COLUMNS, TODO_PAGE, OUTDOOR, matching=FINGERPRINT) if a["id"] not in seen]
                 if not todo:  # (an activity written but found again would otherwise loop: once per run)
@@ -110,21 +112,27 @@ class WeatherPass:
                 self._write([activity], [self._row(activity, None, 0, "no_route", "")])
         plans.sort(key=lambda p: p.activity["start_date"])
         for group in reversed(list(_groups(plans, self._recent))):  # newest first, as the work came
-            if self.calls >= self.budget:
+            if not self._fetch(group):
                 return
-            self._fetch(group)
 
-    def _fetch(self, group: list[Planned]) -> None:
+    def _fetch(self, group: list[Planned]) -> bool:
+        """Weather for the group's activities, written; False when it would overrun the budget (not sent)."""
         cells = sorted({c for p in group for c in p.cells})
         first, last = min(p.day for p in group), max(p.last_day for p in group)
-        if not self._recent(group[-1]):
-            source, series = "archive", self.client.archive(cells, first, last)
+        recent = self._recent(group[-1])
+        past_days = min(MAX_PAST_DAYS, max(1, (self._today() - first).days + 1))
+        cost = call_units(len(cells), past_days + 1 if recent else (last - first).days + 1)
+        if self.client.units + cost > self.budget and (self.client.units or not self.budget):  # 1st may overrun
+            self.over_budget = True
+            return False
+        if recent:
+            source, series = "forecast", self.client.recent(cells, past_days)
         else:
-            source = "forecast"
-            series = self.client.recent(cells, min(MAX_PAST_DAYS, max(1, (self._today() - first).days + 1)))
+            source, series = "archive", self.client.archive(cells, first, last)
         by_cell = dict(zip(cells, series, strict=True))
         rows = [self._weather_row(p, by_cell, source) for p in group]
         self._write([p.activity for p in group], rows)
+        return True
 
     def _today(self) -> date:
         return self.now().astimezone(UTC).date()

@@ -7,6 +7,7 @@ ones. Data: CC BY 4.0, https://open-meteo.com/ (the attribution is shown whereve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -21,6 +22,12 @@ USER_AGENT = "strava-warehouse-sync/1.0 (weather: open-meteo.com)"
 ATTRIBUTION = "Weather data by Open-Meteo.com (CC BY 4.0)"
 ATTRIBUTION_URL = "https://open-meteo.com/"
 MAX_ATTEMPTS = 3
+DAYS_PER_CALL = 14  # Open-Meteo counts a request as one call per location per 14 days (under 10 variables)
+
+
+def call_units(locations: int, days: int) -> int:
+    """What a request costs against Open-Meteo's free limits (600/minute, 5,000/hour, 10,000/day)."""
+    return locations * max(1, math.ceil(days / DAYS_PER_CALL))
 
 
 class WeatherError(Exception):
@@ -42,18 +49,19 @@ class OpenMeteo:
         self.timeout, self.retry_wait = timeout, retry_wait
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        self.calls = 0
+        self.calls = 0  # HTTP requests sent
+        self.units = 0  # the same as Open-Meteo counts them (call_units)
 
     def archive(self, locations: Sequence[tuple[float, float]], start: date, end: date) -> list[HourlySeries]:
         """Hourly series for each location (same order), from `start` to `end` inclusive (UTC days)."""
-        return self._hourly(self.archive_url, locations,
+        return self._hourly(self.archive_url, locations, (end - start).days + 1,
                             {"start_date": start.isoformat(), "end_date": end.isoformat()})
 
     def recent(self, locations: Sequence[tuple[float, float]], past_days: int) -> list[HourlySeries]:
         """Hourly series for each location over the last `past_days` days and today (forecast API)."""
-        return self._hourly(self.forecast_url, locations, {"past_days": past_days, "forecast_days": 1})
+        return self._hourly(self.forecast_url, locations, past_days + 1, {"past_days": past_days, "forecast_days": 1})
 
-    def _hourly(self, url: str, locations: Sequence[tuple[float, float]],
+    def _hourly(self, url: str, locations: Sequence[tuple[float, float]], days: int,
                 span: dict[str, Any]) -> list[HourlySeries]:
         params = {
             "latitude": ",".join(f"{lat:.4f}" for lat, _ in locations),
@@ -61,22 +69,23 @@ class OpenMeteo:
             "hourly": ",".join(HOURLY), "wind_speed_unit": "ms", "timeformat": "unixtime", "timezone": "GMT",
             **span,
         }
-        body = self._get(url, params)
+        body = self._get(url, params, call_units(len(locations), days))
         answers = body if isinstance(body, list) else [body]
         if len(answers) != len(locations):
             raise WeatherError(f"Open-Meteo answered {len(answers)} locations for {len(locations)} asked")
         return [_series(a) for a in answers]
 
-    def _get(self, url: str, params: dict[str, Any]) -> Any:
+    def _get(self, url: str, params: dict[str, Any], units: int) -> Any:
         retrying = Retrying(retry=retry_if_exception_type(_Transient), stop=stop_after_attempt(MAX_ATTEMPTS),
                             wait=wait_exponential(multiplier=self.retry_wait, max=5), reraise=True)
         try:
-            return retrying(self._attempt, url, params)
+            return retrying(self._attempt, url, params, units)
         except _Transient as exc:
             raise WeatherError(f"Open-Meteo unavailable after {MAX_ATTEMPTS} attempts: {exc}") from None
 
-    def _attempt(self, url: str, params: dict[str, Any]) -> Any:
+    def _attempt(self, url: str, params: dict[str, Any], units: int) -> Any:
         self.calls += 1
+        self.units += units
         try:
             response = self.session.get(url, params=params, timeout=self.timeout)
         except (requests.ConnectionError, requests.Timeout) as exc:

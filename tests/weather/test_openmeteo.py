@@ -9,7 +9,7 @@ import pytest
 import requests
 import responses
 
-from strava.weather.openmeteo import OpenMeteo, WeatherError, WeatherRateLimited
+from strava.weather.openmeteo import OpenMeteo, WeatherError, WeatherRateLimited, call_units
 
 DAY = date(2024, 6, 1)
 EPOCH = datetime(2024, 6, 1, tzinfo=UTC).timestamp()
@@ -67,7 +67,7 @@ def test_client_reads_every_location_in_order(make_openmeteo):
     sim = make_openmeteo(steady=(4.0, 200.0))
     client = OpenMeteo(sim.archive_url, sim.forecast_url)
     series = client.archive([(45.0, 7.0), (45.1, 7.1)], DAY, date(2024, 6, 2))
-    assert client.calls == 1 and len(series) == 2
+    assert (client.calls, client.units) == (1, 2) and len(series) == 2
     assert series[0].times[0] == EPOCH and len(series[1].times) == 48
     cond = series[1].at(EPOCH + 5400)
     assert cond.wind == (pytest.approx(4.0), pytest.approx(200.0))
@@ -111,3 +111,8 @@ def test_client_refuses_answers_it_cannot_use(body, message):
     responses.get(url, json=body)
     with pytest.raises(WeatherError, match=message):
         OpenMeteo(url, url).archive([(45.0, 7.0)], DAY, DAY)
+
+
+@pytest.mark.parametrize(("locations", "days", "units"), [(1, 1, 1), (3, 14, 3), (3, 15, 6), (2, 93, 14)])
+def test_call_units_count_locations_and_fortnights(locations, days, units):
+    assert call_units(locations, days) == units

@@ -4,10 +4,14 @@ real DuckDB file. Routes are drawn by hand so the expected headwinds are known."
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+import polyline
 import pytest
 
-from tests.weather.support import NORTH, OUT_AND_BACK, SOUTH, World, activity
+from tests.weather.support import NORTH, NOW, OUT_AND_BACK, SOUTH, World, activity
+
+ACROSS_CELLS = polyline.encode([(45.0, 7.0), (45.0, 7.25)])  # east across 0.1° cells 7.0, 7.1, 7.2 (+ 7.3)
 
 ROUTES = [
     activity(1, 30, NORTH),  # the archive serves it
@@ -72,6 +76,19 @@ def test_the_weather_budget_bounds_a_run_and_the_next_run_resumes(world):
     assert sorted(world.weather()) == [1, 2]
 
 
+def test_the_budget_counts_as_open_meteo_does_one_call_per_location(world):
+    world.strava.add_activity(id=9, start_date=(NOW - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                              sport_type="Ride", trainer=False, manual=False, moving_time=3600,
+                              map={"id": "a9", "summary_polyline": ACROSS_CELLS})
+    spent = world.sync(weather_max_calls=3)  # the forecast request (2 cells) fits, the archive one would not
+    assert spent.weather_calls == 1 and sorted(world.weather()) == [2]
+    assert len(world.meteo.requests[0]["latitude"].split(",")) == 2
+    assert world.sync(weather_max_calls=0).weather_calls == 0  # 0 = none at all
+    resumed = world.sync(weather_max_calls=3)  # a run's first request goes out even if larger: progress
+    assert resumed.weather_calls == 1 and sorted(world.weather()) == [1, 2, 9]
+    assert len(world.meteo.requests[1]["latitude"].split(",")) > 3  # rides 1 and 9 in one request
+
+
 def test_weather_off_sends_nothing_to_open_meteo(world):
     summary = world.sync(weather=False)
     assert (summary.status, summary.weather_calls) == ("ok", 0)
@@ -80,7 +97,7 @@ def test_weather_off_sends_nothing_to_open_meteo(world):
 
 def test_a_backfill_needs_fewer_weather_calls_than_activities(make_simulator, make_openmeteo, tmp_path):
     world = World(make_simulator(activities=150, seed=3), make_openmeteo(seed=3), tmp_path)
-    summary = world.sync()
+    summary = world.sync(weather_max_calls=100_000)
     (outdoor,) = world.rows("SELECT count(*) FROM activity_weather WHERE status = 'ok'")[0]
     assert summary.status == "ok" and outdoor > 50
     assert summary.weather_calls * 4 < outdoor  # several activities per multi-location request
