@@ -102,14 +102,16 @@ class WeatherPass:
         event(log, logging.INFO, "weather pass", calls=self.calls, stored=self.stored, stopped=stopped)
 
     def _fill(self, todo: list[dict[str, Any]]) -> None:
-        plans = []
+        plans, no_route = [], []
         for activity in todo:
             samples = sample_route(route_points(activity), activity["start_date"].timestamp(),
                                    activity.get("moving_time") or 0)
             if samples:
                 plans.append(Planned(activity, samples, [_cell(s) for s in samples]))
             else:
-                self._write([activity], [self._row(activity, None, 0, "no_route", "")])
+                no_route.append(activity)
+        if no_route:  # a row all the same, so that they are not asked for again
+            self._write(no_route, [self._row(a, None, 0, "no_route", "") for a in no_route])
         plans.sort(key=lambda p: p.activity["start_date"])
         for group in reversed(list(_groups(plans, self._recent))):  # newest first, as the work came
             if not self._fetch(group):

@@ -8,11 +8,10 @@ hour that contains the moment.
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from strava.weather.route import HEADWIND_SHARE_MS, SAMPLE_SECONDS, Sample, headwind, wind_components, wind_from
+from strava.weather.route import HEADWIND_SHARE_MS, Sample, headwind, wind_components, wind_from
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ def summarize(samples: Sequence[Sample], conditions: Sequence[Conditions | None]
     temps = [c.temperature_c for _, c in pairs if c.temperature_c is not None]
     gusts = [c.gust_ms for _, c in pairs if c.gust_ms is not None]
     _, dominant = wind_from(sum(c.wind_u for _, c in pairs) / n, sum(c.wind_v for _, c in pairs) / n)
-    rain = sum(c.precipitation_mm_h or 0.0 for _, c in pairs) * SAMPLE_SECONDS / 3600.0
+    rain = sum((c.precipitation_mm_h or 0.0) * s.seconds for s, c in pairs) / 3600.0
     return {
         "temperature_c": sum(temps) / len(temps) if temps else None,
         "wind_speed_ms": sum(speeds) / n,
@@ -101,7 +100,3 @@ def summarize(samples: Sequence[Sample], conditions: Sequence[Conditions | None]
         "headwind_sq_ms2": sum(h * h for h in heads) / n,
         "samples": n,
     }
-
-
-def finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None

@@ -24,6 +24,7 @@ class Sample:
     lat: float
     lng: float
     bearing: float  # degrees, direction of travel
+    seconds: float = SAMPLE_SECONDS  # the moving time it stands for
 
 
 def distance_m(a: Point, b: Point) -> float:
@@ -77,7 +78,7 @@ def sample_route(points: Sequence[Point], start_epoch: float, moving_time_s: flo
         ahead, behind = min(length, at + BASELINE_M / 2), max(0.0, at - BASELINE_M / 2)
         lat, lng = _position(points, cum, at)
         out.append(Sample(start_epoch + frac * moving, lat, lng,
-                          bearing_deg(_position(points, cum, behind), _position(points, cum, ahead))))
+                          bearing_deg(_position(points, cum, behind), _position(points, cum, ahead)), moving / n))
     return out
 
 

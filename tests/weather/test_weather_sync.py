@@ -9,6 +9,7 @@ from datetime import timedelta
 import polyline
 import pytest
 
+from strava.warehouse.bigquery import BigQueryWarehouse
 from tests.weather.support import NORTH, NOW, OUT_AND_BACK, SOUTH, World, activity
 
 ACROSS_CELLS = polyline.encode([(45.0, 7.0), (45.0, 7.25)])  # east across 0.1° cells 7.0, 7.1, 7.2 (+ 7.3)
@@ -89,6 +90,16 @@ def test_the_budget_counts_as_open_meteo_does_one_call_per_location(world):
     assert len(world.meteo.requests[1]["latitude"].split(",")) > 3  # rides 1 and 9 in one request
 
 
+def test_routes_without_length_get_a_row_once_and_no_request(world):
+    start = (NOW - timedelta(days=25)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for id_, route in ((7, polyline.encode([(45.0, 7.0), (45.0, 7.0)])), (8, "_p~iF~ps|U_ul")):  # a dot; cut short
+        world.strava.add_activity(id=id_, start_date=start, sport_type="Ride", trainer=False, manual=False,
+                                  map={"id": f"a{id_}", "summary_polyline": route})
+    assert world.sync().weather_calls == 2  # rides 1 and 2 only
+    assert {i: w[0] for i, w in world.weather().items()} == {1: "ok", 2: "ok", 7: "no_route", 8: "no_route"}
+    assert world.sync().weather_calls == 0
+
+
 def test_weather_off_sends_nothing_to_open_meteo(world):
     summary = world.sync(weather=False)
     assert (summary.status, summary.weather_calls) == ("ok", 0)
@@ -103,3 +114,20 @@ def test_a_backfill_needs_fewer_weather_calls_than_activities(make_simulator, ma
     assert summary.weather_calls * 4 < outdoor  # several activities per multi-location request
     assert world.rows("SELECT count(*) FROM activity_weather w JOIN activities a ON a.id = w.activity_id "
                       "WHERE a.trainer OR a.sport_type LIKE 'Virtual%'") == [(0,)]
+
+
+
+def test_bigquery_stores_the_same_weather_as_duckdb(make_simulator, make_openmeteo, tmp_path, bq_dataset):
+    duck = World(make_simulator(activities=ROUTES), make_openmeteo(steady=(5.0, 0.0)), tmp_path / "duck")
+    bq = World(make_simulator(activities=ROUTES), make_openmeteo(steady=(5.0, 0.0)), tmp_path / "bq")
+    spec = f"bigquery:{bq_dataset}"
+    assert duck.sync().weather_calls == bq.sync(warehouse=spec).weather_calls == 2
+    assert bq.sync(warehouse=spec).weather_calls == 0  # the fingerprint matches on BigQuery too
+    columns = "activity_id, status, headwind_ms, crosswind_ms, headwind_share, samples, cells, source"
+    warehouse = BigQueryWarehouse.from_spec(bq_dataset)
+    try:
+        stored = [tuple(r.values()) for r in warehouse.client.query(
+            f"SELECT {columns} FROM `{warehouse.project}.{warehouse.dataset}.activity_weather` ORDER BY 1").result()]
+    finally:
+        warehouse.close()
+    assert stored == duck.rows(f"SELECT {columns} FROM activity_weather ORDER BY 1")
