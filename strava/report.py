@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -24,6 +24,7 @@ import polyline
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.projections.polar import PolarAxes
 
 from strava.analytics import VIEW_NAMES, create_views_duckdb
 
@@ -368,7 +369,7 @@ OPEN_METEO_NOTE = ('Weather data by <a href="https://open-meteo.com/">Open-Meteo
 def _wind_rose_chart(rides: list[dict[str, Any]]) -> Figure:
     fig = Figure(figsize=(5.4, 4.6), layout="constrained")
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot(projection="polar")
+    ax = cast(PolarAxes, fig.add_subplot(projection="polar"))
     ax.set_theta_zero_location("N")
     ax.set_theta_direction(-1)  # clockwise, as a compass
     width = 2 * math.pi / WIND_SECTORS
@@ -418,9 +419,9 @@ def _wind_effort_chart(weeks: list[dict[str, Any]]) -> Figure:
 
 def _weather_sections(conn: Any) -> list[str]:
     """The weather charts; none for a warehouse from before weather existed or without any weather yet."""
-    if "activity_weather" not in _relations(conn) or not _first(
-            conn, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'weekly_summary' "
-                  "AND column_name = 'wind_adjusted_flat_km'")[0]:
+    if "activity_weather" not in _relations(conn) or not conn.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'weekly_summary' "
+            "AND column_name = 'wind_adjusted_flat_km'").fetchall()[0][0]:
         return []
     rides = _rows(conn, "SELECT wind_from_deg, wind_speed_ms, headwind_ms, avg_speed_kmh FROM activity_facts "
                         "WHERE wind_factor IS NOT NULL AND wind_from_deg IS NOT NULL AND avg_speed_kmh IS NOT NULL")

@@ -170,7 +170,7 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
     if settings.weather:  # after the listing is stored; Open-Meteo's failures end the weather part only
         weather = WeatherPass(settings, warehouse)
         try:
-            _warehouse_call(weather.run)
+            weather.run()  # engines raise WarehouseError themselves; anything else is a bug, reported as one
         finally:
             summary.weather_calls = weather.calls
 

@@ -66,7 +66,7 @@ class OpenMeteoSimulator:
     def url(self) -> str:
         assert self._server is not None, "not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def archive_url(self) -> str:

@@ -85,7 +85,7 @@ class WeatherPass:
 
     def run(self) -> None:
         """Fetch until done, out of budget, or Open-Meteo stops us (logged; never raised: the sync is fine)."""
-        stopped, seen = "done", set()
+        stopped, seen = "done", set[int]()
         try:
             while not self.over_budget:
                 todo = [a for a in self.warehouse.activities_without(

@@ -47,10 +47,10 @@ class HourlySeries:
         lo, hi = max(0, min(i, len(self.times) - 1)), max(0, min(i + 1, len(self.times) - 1))
         span = self.times[hi] - self.times[lo]
         w = 0.0 if span <= 0 else min(1.0, max(0.0, (epoch - self.times[lo]) / span))
-        winds = [self._uv(k) for k in (lo, hi)]
-        if winds[0] is None or winds[1] is None:
+        before, after = self._uv(lo), self._uv(hi)
+        if before is None or after is None:
             return None
-        (u0, v0), (u1, v1) = winds
+        (u0, v0), (u1, v1) = before, after
         # precipitation at time T is the total of the hour ending at T: the moment's hour ends at `hi`
         return Conditions(_lerp(self.temperature_c, lo, hi, w), u0 + w * (u1 - u0), v0 + w * (v1 - v0),
                           _lerp(self.gust_ms, lo, hi, w), self.precipitation_mm[hi])
@@ -67,7 +67,7 @@ def _lerp(values: Sequence[float | None], lo: int, hi: int, w: float) -> float |
     return a + w * (b - a)
 
 
-def summarize(samples: Sequence[Sample], conditions: Sequence[Conditions | None]) -> dict[str, float | int] | None:
+def summarize(samples: Sequence[Sample], conditions: Sequence[Conditions | None]) -> dict[str, float | None] | None:
     """The activity_weather figures over the samples that have weather; None when none has.
 
     Means are over moving time (one sample = one minute). Crosswind is the mean magnitude (its side flips
