@@ -130,6 +130,7 @@ resource "google_cloudfunctions2_function" "sync" {
       STRAVA_WAREHOUSE     = "bigquery:${var.project_id}.${var.dataset_id}"
       STRAVA_SECRETS       = "secretmanager:${var.project_id}"
       STRAVA_LOOKBACK_DAYS = tostring(var.lookback_days)
+      STRAVA_WEATHER       = var.weather ? "on" : "off"
       # Log lines carry a trace field built from the project id (Cloud Run does not set this itself).
       GOOGLE_CLOUD_PROJECT = var.project_id
     }
