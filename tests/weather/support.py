@@ -28,6 +28,15 @@ def activity(id_: int, days_ago: float, route: str | None, sport: str = "Ride", 
             "trainer": False, "manual": False, "map": {"id": f"a{id_}", "summary_polyline": route}, **extra}
 
 
+ROUTES = [
+    activity(1, 30, NORTH),  # the archive serves it
+    activity(2, 2, OUT_AND_BACK),  # too recent for the archive: the forecast API's past days
+    activity(3, 20, None, trainer=True),  # indoor
+    activity(4, 19, NORTH, sport="VirtualRide"),  # Zwift draws a route, but there is no weather in Watopia
+    activity(5, 18, ""),  # outdoor without GPS
+]
+
+
 class World:
     def __init__(self, strava, meteo, folder: Path) -> None:
         self.strava, self.meteo, self.db = strava, meteo, folder / "w.duckdb"

@@ -10,17 +10,10 @@ import polyline
 import pytest
 
 from strava.warehouse.bigquery import BigQueryWarehouse
-from tests.weather.support import NORTH, NOW, OUT_AND_BACK, SOUTH, World, activity
+from tests.weather.support import NOW, ROUTES, SOUTH, World
 
 ACROSS_CELLS = polyline.encode([(45.0, 7.0), (45.0, 7.25)])  # east across 0.1° cells 7.0, 7.1, 7.2 (+ 7.3)
 
-ROUTES = [
-    activity(1, 30, NORTH),  # the archive serves it
-    activity(2, 2, OUT_AND_BACK),  # too recent for the archive: the forecast API's past days
-    activity(3, 20, None, trainer=True),  # indoor
-    activity(4, 19, NORTH, sport="VirtualRide"),  # Zwift draws a route, but there is no weather in Watopia
-    activity(5, 18, ""),  # outdoor without GPS
-]
 
 
 
