@@ -141,10 +141,12 @@ def _auth(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     from strava.simulator import StravaSimulator
+    from strava.simulator.openmeteo import OpenMeteoSimulator
 
     sim = StravaSimulator(args.activities, args.seed, rotate=args.rotate, latency=args.latency_ms / 1000,
                           read_limits=args.read_limits, overall_limits=args.overall_limits)
     sim.bind(host=args.host, port=args.port)
+    meteo = OpenMeteoSimulator(args.seed).start(host=args.host)  # its companion: weather for the routes
     if args.secrets_out:
         from strava.secrets.base import Credentials
         from strava.secrets.file import FileSecretStore
@@ -152,13 +154,16 @@ def _simulate(args: argparse.Namespace) -> int:
         FileSecretStore(args.secrets_out).save(Credentials(**sim.secrets()))
     print(f"Strava simulator with {args.activities} activities on {sim.url}\n"
           f"  export STRAVA_API_URL={sim.api_url} STRAVA_OAUTH_URL={sim.oauth_url}"
-          + (f" STRAVA_SECRETS=file:{args.secrets_out}" if args.secrets_out else ""), flush=True)
+          + (f" STRAVA_SECRETS=file:{args.secrets_out}" if args.secrets_out else "")
+          + f" STRAVA_WEATHER_ARCHIVE_URL={meteo.archive_url} STRAVA_WEATHER_FORECAST_URL={meteo.forecast_url}",
+          flush=True)
     try:
         sim.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         sim.stop()
+        meteo.stop()
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The local demo behind `make run`: built-in simulator -> sync -> DuckDB -> report.
+"""The local demo behind `make run`: built-in simulators (Strava, Open-Meteo) -> sync -> DuckDB -> report.
 
 Part of the CLI path only (it starts the simulator); the function never imports it.
 """
@@ -17,6 +17,7 @@ from strava.secrets.base import Credentials
 from strava.secrets.file import FileSecretStore
 from strava.settings import Settings
 from strava.simulator import StravaSimulator
+from strava.simulator.openmeteo import OpenMeteoSimulator
 from strava.sync import run_sync
 from strava.warehouse import open_warehouse
 from strava.warehouse.duckdb import connect_read_only
@@ -27,10 +28,12 @@ DEMO_FTP, DEMO_WEIGHT_KG = 230.0, 72.0
 def run_demo(folder: Path, activities: int = 400, seed: int = 7) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     db_path, secrets_path, report_path = folder / "strava.duckdb", folder / "secrets.json", folder / "report.html"
-    with StravaSimulator(activities, seed).start() as sim:
+    with StravaSimulator(activities, seed).start() as sim, OpenMeteoSimulator(seed).start() as meteo:
         FileSecretStore(secrets_path).save(Credentials(**sim.secrets()))
         settings = dataclasses.replace(Settings.from_env(), api_url=sim.api_url, oauth_url=sim.oauth_url,
-                                       secrets=f"file:{secrets_path}", warehouse=f"duckdb:{db_path}")
+                                       secrets=f"file:{secrets_path}", warehouse=f"duckdb:{db_path}",
+                                       weather=True, weather_archive_url=meteo.archive_url,
+                                       weather_forecast_url=meteo.forecast_url, weather_max_calls=100_000)
         summary = run_sync(settings)
     print(json.dumps(summary.to_dict(), default=str))
     if summary.status == "failed":

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -24,6 +24,7 @@ import polyline
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.projections.polar import PolarAxes
 from matplotlib.typing import RcKeyType
 
 from strava.analytics import VIEW_NAMES, create_views_duckdb
@@ -361,6 +362,84 @@ def _chart_sections(conn: Any) -> list[str]:
     ]
 
 
+# --- weather (activity_weather via activity_facts; Open-Meteo data, CC BY 4.0: attribution where shown) -------
+
+WIND_SECTORS = 16
+WIND_BINS = ((0, 3, "< 3 m/s"), (3, 6, "3–6 m/s"), (6, 9, "6–9 m/s"), (9, math.inf, "≥ 9 m/s"))
+OPEN_METEO_NOTE = ('Weather data by <a href="https://open-meteo.com/">Open-Meteo.com</a> '
+                   '(<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>), along each route; '
+                   "formulas and assumptions: docs/dashboards.md.")
+
+
+def _wind_rose_chart(rides: list[dict[str, Any]]) -> Figure:
+    fig = Figure(figsize=(5.4, 4.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = cast(PolarAxes, fig.add_subplot(projection="polar"))
+    ax.set_theta_zero_location("N")
+    ax.set_theta_direction(-1)  # clockwise, as a compass
+    width = 2 * math.pi / WIND_SECTORS
+    sector = np.array([round(r["wind_from_deg"] / (360 / WIND_SECTORS)) % WIND_SECTORS for r in rides])
+    speed = np.array([r["wind_speed_ms"] for r in rides])
+    bottom = np.zeros(WIND_SECTORS)
+    colors = matplotlib.colormaps["Blues"](np.linspace(0.35, 0.95, len(WIND_BINS)))
+    for (lo, hi, label), color in zip(WIND_BINS, colors, strict=True):
+        counts = np.bincount(sector[(speed >= lo) & (speed < hi)], minlength=WIND_SECTORS)
+        ax.bar(np.arange(WIND_SECTORS) * width, counts, width=width * 0.9, bottom=bottom, color=color, label=label)
+        bottom += counts
+    ax.set_title(f"Wind rose: {len(rides):,} rides by dominant wind (from)")
+    ax.legend(loc="lower left", bbox_to_anchor=(-0.15, -0.12), fontsize=8)
+    return fig
+
+
+def _headwind_speed_chart(rides: list[dict[str, Any]]) -> Figure:
+    fig = Figure(figsize=(5.4, 4.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    x = np.array([r["headwind_ms"] for r in rides])
+    y = np.array([r["avg_speed_kmh"] for r in rides])
+    ax.plot(x, y, "o", ms=4, alpha=0.6, color=COLORS["avg"], label="Ride")
+    if len(rides) >= 2 and np.ptp(x) > 0:
+        slope, intercept = np.polyfit(x, y, 1)
+        xs = np.array([x.min(), x.max()])
+        ax.plot(xs, slope * xs + intercept, color=COLORS["main"], lw=2, label=f"Fit: {slope:+.2f} km/h per m/s")
+    ax.axvline(0, color=COLORS["muted"], lw=1)
+    ax.set(title="Headwind vs speed (rides)", xlabel="Mean headwind, m/s (negative = tailwind)",
+           ylabel="Average speed, km/h")
+    ax.legend(loc="upper right")
+    return fig
+
+
+def _wind_effort_chart(weeks: list[dict[str, Any]]) -> Figure:
+    fig, (ax,) = _figure(3.3)
+    edges, _ = _week_axis(weeks)
+    ax.stairs([w["equivalent_flat_km"] for w in weeks], edges, fill=True, color=COLORS["muted"],
+              label="Distance + climbing (no wind)")
+    ax.stairs([w["wind_adjusted_flat_km"] for w in weeks], edges, color=COLORS["main"], lw=1.4,
+              label="With wind and air density")
+    ax.set(title="Effort per week, with and without wind", ylabel="Equivalent flat km", xlabel="Week")
+    ax.xaxis_date()
+    fig.legend(loc="outside lower center", ncols=2)
+    return fig
+
+
+def _weather_sections(conn: Any) -> list[str]:
+    """The weather charts; none for a warehouse from before weather existed or without any weather yet."""
+    if "activity_weather" not in _relations(conn) or not conn.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'weekly_summary' "
+            "AND column_name = 'wind_adjusted_flat_km'").fetchall()[0][0]:
+        return []
+    rides = _rows(conn, "SELECT wind_from_deg, wind_speed_ms, headwind_ms, avg_speed_kmh FROM activity_facts "
+                        "WHERE wind_factor IS NOT NULL AND wind_from_deg IS NOT NULL AND avg_speed_kmh IS NOT NULL")
+    if not rides:
+        return [_section("wind", "Wind", _note("No ride has weather yet: outdoor rides get it at the next sync."))]
+    weeks = _rows(conn, "SELECT * FROM weekly_summary WHERE sport_type = 'all' ORDER BY week_start")
+    credit = _note(OPEN_METEO_NOTE)
+    rose = _section("wind-rose", "Wind rose", _svg(_wind_rose_chart(rides), "rose") + credit)
+    headwind = _section("headwind", "Headwind and speed", _svg(_headwind_speed_chart(rides), "headwind") + credit)
+    effort = _section("wind-effort", "Effort with wind", _svg(_wind_effort_chart(weeks), "windeffort") + credit)
+    return [f'<div class="pair">\n{rose}\n{headwind}\n</div>', effort]
+
+
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; background: #f4f5f7;
        color: #1d2733; }
@@ -410,5 +489,5 @@ def write_report(conn: Any, out_path: Path) -> Path:
         return _write(Path(out_path), _page(title, [empty]))
     with matplotlib.rc_context(STYLE):
         overview = f'<div class="pair">\n{_header(conn)}\n{_routes_section(conn)}\n</div>'
-        sections = [overview, *_chart_sections(conn)]
+        sections = [overview, *_chart_sections(conn), *_weather_sections(conn)]
     return _write(Path(out_path), _page(title, sections))

@@ -168,6 +168,7 @@ SYNC_RUNS = Table(
         Column("read_limit_daily", INT64, "X-ReadRateLimit-Limit, daily window"),
         Column("error_kind", STRING, "Error kind when not ok"),
         Column("error_message", STRING, "What happened and what to do"),
+        Column("weather_calls", INT64, "HTTP requests sent to Open-Meteo (not counted in api_calls)"),
     ),
     partition_field="started_at",
     description="One audit row per sync run.",
@@ -184,10 +185,39 @@ ATHLETE_SETTINGS = Table(
     description="Dated FTP and weight; each activity uses the values in force on its local date.",
 )
 
+ACTIVITY_WEATHER = Table(
+    "activity_weather",
+    (
+        Column("activity_id", INT64, "Strava activity id", required=True),
+        Column("status", STRING, "ok, or no_route (the polyline has no length) / no_data (Open-Meteo had none)",
+               required=True),
+        Column("temperature_c", FLOAT64, "Air temperature at 2 m, mean over moving time, °C"),
+        Column("wind_speed_ms", FLOAT64, "Wind speed at 10 m, mean over moving time, m/s"),
+        Column("wind_from_deg", FLOAT64, "Dominant wind direction (of the mean wind vector), degrees the wind "
+               "comes FROM, clockwise from north"),
+        Column("wind_gust_ms", FLOAT64, "Strongest gust along the route, m/s"),
+        Column("precipitation_mm", FLOAT64, "Precipitation while moving, mm"),
+        Column("headwind_ms", FLOAT64, "Headwind component along the route, mean over moving time, m/s "
+               "(negative = tailwind)"),
+        Column("crosswind_ms", FLOAT64, "Crosswind component, mean magnitude over moving time, m/s"),
+        Column("headwind_share", FLOAT64, "Fraction of moving time with more than 2 m/s of headwind"),
+        Column("headwind_sq_ms2", FLOAT64, "Mean of the squared headwind, m²/s² (the drag term of the effort)"),
+        Column("samples", INT64, "Route samples with weather (one per minute of moving time)"),
+        Column("cells", INT64, "Weather grid cells the route crossed"),
+        Column("source", STRING, "Open-Meteo API and model, e.g. archive:best_match, forecast:best_match"),
+        Column("start_date", TIMESTAMP, "The activity's start the weather was computed for (re-fetched if it "
+               "changes)"),
+        Column("summary_polyline", STRING, "The route the weather was computed for (re-fetched if it changes)"),
+        Column("fetched_at", TIMESTAMP, "When the weather was fetched", required=True),
+    ),
+    clustering=("activity_id",),
+    description="Weather along each outdoor activity's route (Open-Meteo, CC BY 4.0: https://open-meteo.com/).",
+)
+
 # Tables whose rows each belong to one stored activity (an `activity_id` column): written per activity with
 # `Warehouse.replace_activity_rows`, found missing with `activities_without`, and removed with the activity
 # when it is archived. Streams, metrics, weather... append their tables here.
-ACTIVITY_TABLES: tuple[Table, ...] = ()
+ACTIVITY_TABLES: tuple[Table, ...] = (ACTIVITY_WEATHER,)
 
 TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS, *ACTIVITY_TABLES)
 

@@ -21,6 +21,11 @@ class Settings:
     read_timeout: float = 30.0
     retry_seconds: float = 6.0  # total time spent on one failing request, every attempt and wait included
     rotation_wait: float = 5.0  # how long a refused refresh token waits for a concurrent run to save its rotation
+    weather: bool = True  # weather along outdoor routes (Open-Meteo); STRAVA_WEATHER=off disables it
+    weather_archive_url: str = "https://archive-api.open-meteo.com/v1/archive"
+    weather_forecast_url: str = "https://api.open-meteo.com/v1/forecast"
+    # Open-Meteo calls per run as it counts them (one per location per 14 days): under its 600 a minute
+    weather_max_calls: int = 500
 
     @property
     def token_url(self) -> str:
@@ -40,6 +45,10 @@ class Settings:
             read_timeout=_number(env, "STRAVA_READ_TIMEOUT", cls.read_timeout, float),
             retry_seconds=_number(env, "STRAVA_RETRY_SECONDS", cls.retry_seconds, float),
             rotation_wait=_number(env, "STRAVA_ROTATION_WAIT_SECONDS", cls.rotation_wait, float),
+            weather=_switch(env, "STRAVA_WEATHER", cls.weather),
+            weather_archive_url=_url(env, "STRAVA_WEATHER_ARCHIVE_URL", cls.weather_archive_url),
+            weather_forecast_url=_url(env, "STRAVA_WEATHER_FORECAST_URL", cls.weather_forecast_url),
+            weather_max_calls=_number(env, "STRAVA_WEATHER_MAX_CALLS", cls.weather_max_calls, int),
         )
 
 
@@ -48,6 +57,17 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     if not url.startswith(("https://", "http://")) or url.endswith("//"):
         raise ConfigError(f"{name}={url!r} is not an http(s) URL")
     return url
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text in ("on", "true", "1", "yes"):
+        return True
+    if text in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name}={text!r} is not understood: use on or off")
 
 
 def _number(env: Mapping[str, str], name: str, default, kind):

@@ -38,6 +38,7 @@ from strava.schema import NotAnActivity, activity_row
 from strava.secrets import Credentials, SecretStore, open_secret_store
 from strava.settings import Settings
 from strava.warehouse import Warehouse, open_warehouse
+from strava.weather import WeatherPass
 
 log = logging.getLogger("strava.sync")
 
@@ -69,6 +70,7 @@ class RunSummary:
     needs_human: bool = False  # retrying cannot help: logged CRITICAL with what to do
     batches: int = 0
     problems: int = 0
+    weather_calls: int = 0  # Open-Meteo requests (api_calls counts Strava's only)
 
     def fail(self, exc: SyncError, status: str = "failed") -> None:
         self.status, self.error = status, {"kind": exc.kind, "message": str(exc)}
@@ -169,6 +171,12 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
     _store(warehouse, batch, summary)
     if summary.mode == "full":
         _reconcile_deletions(warehouse, seen, summary, allow_mass_delete)
+    if settings.weather:  # after the listing is stored; Open-Meteo's failures end the weather part only
+        weather = WeatherPass(settings, warehouse)
+        try:
+            weather.run()  # engines raise WarehouseError themselves; anything else is a bug, reported as one
+        finally:
+            summary.weather_calls = weather.calls
 
 
 def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary, rotation_wait: float) -> str:

@@ -23,6 +23,11 @@ locals {
       clustering      = []
       description     = "Dated FTP and weight; each activity uses the values in force on its local date."
     }
+    activity_weather = {
+      partition_field = null
+      clustering      = ["activity_id"]
+      description     = "Weather along each outdoor activity's route (Open-Meteo, CC BY 4.0: https://open-meteo.com/)."
+    }
   }
 
   # Analytics views: one per SQL file; `${project}` and `${dataset}` in the SQL are filled in here.

@@ -27,6 +27,11 @@ locals {
     "strava/warehouse/bigquery.py",
     "strava/warehouse/bigquery_schema.py",
     "strava/warehouse/upgrade.py",
+    "strava/weather/__init__.py",
+    "strava/weather/backfill.py",
+    "strava/weather/hourly.py",
+    "strava/weather/openmeteo.py",
+    "strava/weather/route.py",
   ]
   function_view_sql     = "strava/analytics/sql/bigquery/*.sql"
   function_source_files = concat(local.function_modules, tolist(fileset(local.repo_root, local.function_view_sql)))
@@ -125,6 +130,7 @@ resource "google_cloudfunctions2_function" "sync" {
       STRAVA_WAREHOUSE     = "bigquery:${var.project_id}.${var.dataset_id}"
       STRAVA_SECRETS       = "secretmanager:${var.project_id}"
       STRAVA_LOOKBACK_DAYS = tostring(var.lookback_days)
+      STRAVA_WEATHER       = var.weather ? "on" : "off"
       # Log lines carry a trace field built from the project id (Cloud Run does not set this itself).
       GOOGLE_CLOUD_PROJECT = var.project_id
     }

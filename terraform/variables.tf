@@ -129,6 +129,12 @@ variable "lookback_days" {
   }
 }
 
+variable "weather" {
+  description = "Fetch the weather along outdoor routes from Open-Meteo (free, CC BY 4.0) after each sync (STRAVA_WEATHER)."
+  type        = bool
+  default     = true
+}
+
 variable "deletion_protection" {
   description = "Refuse to delete the BigQuery tables (and the dataset's contents). Set false and apply before terraform destroy."
   type        = bool

@@ -7,6 +7,7 @@ literals in a `params` CTE of activity_facts: Terraform deploys the defaults, `v
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -29,10 +30,16 @@ class EffortFactors:
     ride: 4.0, work-equivalent from the Martin et al. 1998 road-cycling power model: lifting 85 kg by
       100 m takes 83 kJ, riding 1 km on the flat at 27 km/h ~15 kJ (CdA 0.32 m2, Crr 0.005), less about
       a quarter won back coasting the descent.
+    Wind on rides (wind_adjusted_flat_km): cda_m2 0.32 (road bike on the hoods; myWindsock's typical range is
+      0.32-0.37), crr 0.005 (road tyres on asphalt), bike_kg 9; rider_kg 75 until athlete_settings sets a weight.
     """
 
     foot_km_per_100m: float = 1.0
     ride_km_per_100m: float = 4.0
+    cda_m2: float = 0.32
+    crr: float = 0.005
+    bike_kg: float = 9.0
+    rider_kg: float = 75.0
 
 
 def sql_path(name: str) -> Path:
@@ -55,8 +62,8 @@ def source(name: str, effort: EffortFactors | None) -> str:
     """The BigQuery template of view `name`, with `effort` in place of the default factors."""
     sql = sql_path(name).read_text(encoding="utf-8")
     if effort is not None and name == "activity_facts":
-        sql = _set_param(sql, "foot_km_per_100m", effort.foot_km_per_100m)
-        sql = _set_param(sql, "ride_km_per_100m", effort.ride_km_per_100m)
+        for param, value in dataclasses.asdict(effort).items():
+            sql = _set_param(sql, param, value)
     return sql
 
 

@@ -46,10 +46,12 @@ class Warehouse(Protocol):
         `activity_ids` with `rows` (each row's `activity_id` must be one of them; none = remove them)."""
 
     def activities_without(self, table: Table, columns: Sequence[str], limit: int,
-                           where: str | None = None) -> list[dict[str, Any]]:
+                           where: str | None = None, matching: Sequence[str] = ()) -> list[dict[str, Any]]:
         """Up to `limit` stored activities that have no row in `table`, newest `start_date` first, as dicts
         of the given `activities` columns. `where` is an optional predicate on `activities` columns written
-        in SQL both engines read alike (e.g. `NOT trainer AND map_summary_polyline IS NOT NULL`)."""
+        in SQL both engines read alike (e.g. `NOT trainer AND summary_polyline IS NOT NULL`).
+        `matching` names columns `table` copies from `activities`: a row whose copy differs (the activity
+        changed since) counts as missing."""
 
     def record_run(self, run: dict[str, Any]) -> None:
         """Insert (or replace, by run_id) one row of schema.SYNC_RUNS."""

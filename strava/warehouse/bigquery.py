@@ -491,10 +491,12 @@ SELECT removed AS removed;"""
                 self._drop(staging)
 
     def activities_without(self, table: schema.Table, columns: Sequence[str], limit: int,
-                           where: str | None = None) -> list[dict[str, Any]]:
+                           where: str | None = None, matching: Sequence[str] = ()) -> list[dict[str, Any]]:
         names = ", ".join(f"A.{_q(c)}" for c in columns)
+        same = "".join(f" AND T.{_q(c)} IS NOT DISTINCT FROM A.{_q(c)}" for c in matching)
         sql = (f"SELECT {names} FROM {self._sql_ref('activities')} A WHERE NOT EXISTS (SELECT 1 FROM "
-               f"{self._sql_ref(table.name)} T WHERE T.`activity_id` = A.`id`){f' AND ({where})' if where else ''} "
+               f"{self._sql_ref(table.name)} T WHERE T.`activity_id` = A.`id`{same})"
+               f"{f' AND ({where})' if where else ''} "
                f"ORDER BY A.`start_date` DESC, A.`id` DESC LIMIT {int(limit)}")
         with self._errors(f"read {table.name}", table.name):
             return [{c: r[c] for c in columns} for r in self._rows(sql)]

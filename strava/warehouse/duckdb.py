@@ -234,10 +234,11 @@ class DuckDBWarehouse:
         self.conn.commit()
 
     def activities_without(self, table: schema.Table, columns: Sequence[str], limit: int,
-                           where: str | None = None) -> list[dict[str, Any]]:
+                           where: str | None = None, matching: Sequence[str] = ()) -> list[dict[str, Any]]:
         names = ", ".join(f'a."{c}"' for c in columns)
+        same = "".join(f' AND t."{c}" IS NOT DISTINCT FROM a."{c}"' for c in matching)
         sql = (f'SELECT {names} FROM activities a WHERE NOT EXISTS (SELECT 1 FROM "{table.name}" t '
-               f"WHERE t.activity_id = a.id){f' AND ({where})' if where else ''} "
+               f"WHERE t.activity_id = a.id{same}){f' AND ({where})' if where else ''} "
                f"ORDER BY a.start_date DESC NULLS LAST, a.id DESC LIMIT {int(limit)}")
         return self._run(f"read {table.name}", lambda: [dict(zip(columns, r, strict=True))
                                                        for r in self.conn.execute(sql).fetchall()])

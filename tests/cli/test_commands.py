@@ -29,8 +29,10 @@ def test_demo_syncs_reports_and_says_where(tmp_path):
     assert f"HTML report:      {tmp_path / 'report.html'}" in result.stdout
     summary = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("{")))
     assert summary["status"] == "ok" and summary["inserted"] == 120
+    assert 0 < summary["weather_calls"] < 120  # the demo's Open-Meteo simulator, several rides per request
     with duckdb.connect(str(tmp_path / "strava.duckdb"), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM activities").fetchall() == [(120,)]
+        assert conn.execute("SELECT count(*) > 0 FROM activity_weather").fetchall() == [(True,)]
         assert conn.execute("SELECT count(*) > 0 FROM weekly_summary WHERE sport_type = 'all'").fetchall() == [(True,)]
     assert "<html" in (tmp_path / "report.html").read_text()[:500].lower()
 

@@ -40,6 +40,7 @@ def test_environment_names_the_warehouse_and_the_secret_store(tf: Module, functi
     assert env["STRAVA_WAREHOUSE"] == "bigquery:${var.project_id}.${var.dataset_id}"
     assert env["STRAVA_SECRETS"] == "secretmanager:${var.project_id}"
     assert env["STRAVA_LOOKBACK_DAYS"] == "${tostring(var.lookback_days)}"
+    assert env["STRAVA_WEATHER"] == '${var.weather ? "on" : "off"}' and tf.variables["weather"]["default"] is True
     assert env["GOOGLE_CLOUD_PROJECT"] == "${var.project_id}"  # main.py builds the log trace field from it
 
 

@@ -4,12 +4,20 @@ WITH params AS (
   -- Flat kilometres one 100 m of climbing is worth (view_sql() can override both):
   -- on foot 1.0 = ITRA "km-effort" (Minetti et al. 2002: 100 m up costs about what 1 km on the flat does);
   -- cycling 4.0 = work-equivalent from the Martin et al. (1998) road-cycling power model.
-  SELECT 1.0 AS foot_km_per_100m, 4.0 AS ride_km_per_100m
+  SELECT 1.0 AS foot_km_per_100m, 4.0 AS ride_km_per_100m,
+  -- Wind on a ride (docs/dashboards.md "Wind-adjusted effort"): drag area, rolling resistance coefficient,
+  -- bike mass and the rider mass used until athlete_settings sets weight_kg (view_sql() can override them).
+    0.32 AS cda_m2, 0.005 AS crr, 9.0 AS bike_kg, 75.0 AS rider_kg
 ),
 ftp_history AS (  -- the FTP in force from effective_from until the next row that sets one
   SELECT effective_from, ftp, LEAD(effective_from) OVER (ORDER BY effective_from) AS effective_until
   FROM `${project}.${dataset}.athlete_settings`
   WHERE ftp IS NOT NULL AND ftp > 0
+),
+weight_history AS (  -- the rider's weight in force from effective_from until the next row that sets one
+  SELECT effective_from, weight_kg, LEAD(effective_from) OVER (ORDER BY effective_from) AS effective_until
+  FROM `${project}.${dataset}.athlete_settings`
+  WHERE weight_kg IS NOT NULL AND weight_kg > 0
 ),
 base AS (
   SELECT
@@ -26,6 +34,12 @@ ftp_on_date AS (  -- a range join, kept INNER: BigQuery can refuse outer joins w
   JOIN ftp_history h
     ON b.local_date >= h.effective_from AND b.local_date < COALESCE(h.effective_until, DATE '9999-12-31')
 ),
+weight_on_date AS (
+  SELECT b.id, h.weight_kg
+  FROM base b
+  JOIN weight_history h
+    ON b.local_date >= h.effective_from AND b.local_date < COALESCE(h.effective_until, DATE '9999-12-31')
+),
 measured AS (
   SELECT
     b.*,
@@ -37,10 +51,25 @@ measured AS (
     END AS FLOAT64) AS flat_km_per_100m,
     f.ftp AS ftp_w,
     CASE WHEN b.has_power_meter AND b.weighted_average_watts IS NOT NULL AND f.ftp IS NOT NULL
-      THEN b.weighted_average_watts / f.ftp END AS if_value
+      THEN b.weighted_average_watts / f.ftp END AS if_value,
+    w.temperature_c, w.wind_speed_ms, w.wind_from_deg, w.wind_gust_ms, w.precipitation_mm,
+    w.headwind_ms, w.crosswind_ms, w.headwind_share,
+    -- resistance riding in this wind and air over riding still air (15 °C, sea level) at the same speed v:
+    -- (½ρ·CdA·mean((v+h)²) + Crr·m·g) / (½ρ₀·CdA·v² + Crr·m·g), with mean((v+h)²) = v² + 2v·mean(h) + mean(h²)
+    CASE WHEN w.headwind_ms IS NOT NULL AND b.moving_time > 0 AND b.distance > 0
+      AND (b.sport LIKE '%Ride' OR b.sport IN ('Handcycle', 'Velomobile')) THEN
+      (0.5 * 101325.0 / (287.05 * (COALESCE(w.temperature_c, 15.0) + 273.15)) * p.cda_m2
+         * (POW(b.distance / b.moving_time, 2) + 2 * b.distance / b.moving_time * w.headwind_ms
+            + COALESCE(w.headwind_sq_ms2, POW(w.headwind_ms, 2)))
+       + p.crr * (COALESCE(wt.weight_kg, p.rider_kg) + p.bike_kg) * 9.80665)
+      / (0.5 * 1.225 * p.cda_m2 * POW(b.distance / b.moving_time, 2)
+         + p.crr * (COALESCE(wt.weight_kg, p.rider_kg) + p.bike_kg) * 9.80665)
+    END AS wind_factor
   FROM base b
   CROSS JOIN params p
   LEFT JOIN ftp_on_date f ON f.id = b.id
+  LEFT JOIN weight_on_date wt ON wt.id = b.id
+  LEFT JOIN `${project}.${dataset}.activity_weather` w ON w.activity_id = b.id AND w.status = 'ok'
 )
 SELECT
   id,
@@ -67,6 +96,10 @@ SELECT
   flat_km_per_100m,
   COALESCE(distance, 0) / 1000.0 + COALESCE(total_elevation_gain, 0) / 100.0 * flat_km_per_100m
     AS equivalent_flat_km,
+  -- the same with the ride's flat kilometres scaled by wind and air density (1 without weather or off a bike)
+  COALESCE(distance, 0) / 1000.0 * COALESCE(wind_factor, 1.0)
+    + COALESCE(total_elevation_gain, 0) / 100.0 * flat_km_per_100m AS wind_adjusted_flat_km,
+  wind_factor,
   average_watts AS avg_watts,
   weighted_average_watts AS weighted_avg_watts,
   max_watts,
@@ -85,5 +118,14 @@ SELECT
     THEN CONCAT(CAST(start_lat AS STRING), ',', CAST(start_lng AS STRING)) END AS start_latlng,
   COALESCE(trainer, FALSE) AS trainer,
   COALESCE(commute, FALSE) AS commute,
-  gear_id
+  gear_id,
+  -- weather along the route (activity_weather; Open-Meteo, CC BY 4.0): NULL indoors or not fetched yet
+  temperature_c,
+  wind_speed_ms,
+  wind_from_deg,
+  wind_gust_ms,
+  precipitation_mm,
+  headwind_ms,
+  crosswind_ms,
+  headwind_share
 FROM measured

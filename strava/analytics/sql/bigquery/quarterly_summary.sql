@@ -34,6 +34,7 @@ agg AS (
     SUM(moving_time_h) AS moving_time_h,
     SUM(elevation_m) AS elevation_m,
     SUM(equivalent_flat_km) AS equivalent_flat_km,
+    SUM(wind_adjusted_flat_km) AS wind_adjusted_flat_km,
     SUM(work_kj) AS work_kj,
     SUM(CASE WHEN device_watts AND avg_watts IS NOT NULL THEN avg_watts * moving_time_s END) AS watt_s,
     SUM(CASE WHEN device_watts AND avg_watts IS NOT NULL THEN moving_time_s END) AS watt_time_s
@@ -49,6 +50,7 @@ spine AS (
     COALESCE(a.moving_time_h, 0) AS moving_time_h,
     COALESCE(a.elevation_m, 0) AS elevation_m,
     COALESCE(a.equivalent_flat_km, 0) AS equivalent_flat_km,
+    COALESCE(a.wind_adjusted_flat_km, 0) AS wind_adjusted_flat_km,
     COALESCE(a.work_kj, 0) AS work_kj,
     CASE WHEN a.watt_time_s > 0 THEN a.watt_s / a.watt_time_s END AS avg_watts
   FROM quarters q
@@ -81,6 +83,7 @@ SELECT
   moving_time_h,
   elevation_m,
   equivalent_flat_km,
+  wind_adjusted_flat_km,
   work_kj,
   avg_watts,
   activity_count - activity_count_prev_quarter AS activity_count_vs_prev_quarter,

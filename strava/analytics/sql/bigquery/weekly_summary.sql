@@ -32,6 +32,7 @@ agg AS (
     SUM(moving_time_h) AS moving_time_h,
     SUM(elevation_m) AS elevation_m,
     SUM(equivalent_flat_km) AS equivalent_flat_km,
+    SUM(wind_adjusted_flat_km) AS wind_adjusted_flat_km,
     SUM(work_kj) AS work_kj,
     SUM(tss) AS tss,
     -- power averages use power-meter data only, weighted by moving time
@@ -52,6 +53,7 @@ spine AS (
     COALESCE(a.moving_time_h, 0) AS moving_time_h,
     COALESCE(a.elevation_m, 0) AS elevation_m,
     COALESCE(a.equivalent_flat_km, 0) AS equivalent_flat_km,
+    COALESCE(a.wind_adjusted_flat_km, 0) AS wind_adjusted_flat_km,
     COALESCE(a.work_kj, 0) AS work_kj,
     COALESCE(a.tss, 0) AS tss,
     COALESCE(a.watt_s, 0) AS watt_s,
@@ -73,6 +75,7 @@ SELECT
   CASE WHEN watt_time_s > 0 THEN watt_s / watt_time_s END AS avg_watts,
   CASE WHEN weighted_watt_time_s > 0 THEN weighted_watt_s / weighted_watt_time_s END AS weighted_avg_watts,
   equivalent_flat_km,
+  wind_adjusted_flat_km,
   work_kj,
   tss,
   -- the parts of the power averages, for re-aggregating over other periods (Looker Studio: sum / sum)
