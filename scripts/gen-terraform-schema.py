@@ -22,8 +22,8 @@ SCHEMA_DIR = ROOT / "terraform" / "schema"
 GLUE_SCHEMA_DIR = ROOT / "terraform" / "aws" / "schema"
 
 # BigQuery's type names (strava.schema's vocabulary) -> Athena/Hive column types of the JSON lines lake.
-# Timestamps are ISO-8601 strings with a 'T', which the JSON SerDe cannot read as Hive timestamps: they
-# stay strings (from_iso8601_timestamp() in a query or view converts them). `raw` is JSON text.
+# Timestamps stay strings ('YYYY-MM-DD HH:MM:SS[.ffffff]', UTC): the Athena views cast them
+# (strava/analytics/athena_views.py). `raw` is JSON text; array columns are arrays.
 GLUE_TYPES = {"INT64": "bigint", "FLOAT64": "double", "BOOL": "boolean", "STRING": "string",
               "TIMESTAMP": "string", "DATETIME": "string", "DATE": "date", "JSON": "string"}
 
@@ -34,7 +34,8 @@ def render(fields: list[dict[str, str]]) -> str:
 
 
 def glue_columns(table: Table) -> list[dict[str, str]]:
-    return [{"name": c.name, "type": GLUE_TYPES[c.type], "comment": c.description} for c in table.columns]
+    return [{"name": c.name, "type": f"array<{GLUE_TYPES[c.type]}>" if c.repeated else GLUE_TYPES[c.type],
+             "comment": c.description} for c in table.columns]
 
 
 def expected_files() -> dict[str, str]:

@@ -7,6 +7,8 @@ locals {
     deleted_activities = { partitioned = true, description = "Activities deleted on Strava, archived before removal." }
     sync_runs          = { partitioned = true, description = "One audit row per sync run." }
     athlete_settings   = { partitioned = false, description = "Dated FTP and weight; each activity uses the values in force on its local date." }
+    # Per-activity tables (schema.ACTIVITY_TABLES) live in their activity's month.
+    activity_weather = { partitioned = true, description = "Weather along each outdoor activity's route (Open-Meteo, CC BY 4.0: https://open-meteo.com/)." }
   }
   months = join(",", [for m in range(1, 13) : format("%02d", m)])
 

@@ -23,6 +23,11 @@ locals {
     "strava/warehouse/base.py",
     "strava/warehouse/s3.py",
     "strava/warehouse/upgrade.py",
+    "strava/weather/__init__.py",
+    "strava/weather/backfill.py",
+    "strava/weather/hourly.py",
+    "strava/weather/openmeteo.py",
+    "strava/weather/route.py",
   ]
   # scripts/deploy-aws.sh pip-installs requirements.txt here (Linux arm64 wheels) before terraform runs.
   layer_dir = "${path.module}/build/layer"

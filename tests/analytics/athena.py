@@ -36,10 +36,15 @@ def _download(warehouse: S3Warehouse, folder: Path) -> None:
 def _glue_table(conn: duckdb.DuckDBPyConnection, table: schema.Table, lake: Path) -> None:
     """The lake table as Athena sees it through its Glue table."""
     columns = {c.name: GLUE_AS_DUCKDB.get(c.type, "VARCHAR") + ("[]" if c.repeated else "") for c in table.columns}
-    files = lake / table.name / ("*/*/*.json" if table.name in PARTITIONED else "*.json")
-    path = str(files).replace("'", "''")
+    partitioned = table.name in PARTITIONED or table in schema.ACTIVITY_TABLES  # by the activity's month
+    pattern = "*/*/*.json" if partitioned else "*.json"
+    if not list((lake / table.name).glob(pattern)):  # Athena reads an empty table; read_json needs a file
+        names = ", ".join(f'"{name}" {type_}' for name, type_ in columns.items())
+        conn.execute(f'CREATE TABLE "{DATABASE}"."{table.name}" ({names})')
+        return
+    path = str(lake / table.name / pattern).replace("'", "''")
     conn.execute(f'CREATE VIEW "{DATABASE}"."{table.name}" AS SELECT * FROM read_json(\'{path}\', columns = '
-                 f"{columns!r}, format = 'newline_delimited', hive_partitioning = {table.name in PARTITIONED})")
+                 f"{columns!r}, format = 'newline_delimited', hive_partitioning = {partitioned})")
 
 
 def athena_to_duckdb(statement: str) -> str:
@@ -78,7 +83,7 @@ def athena_duck(moto_url: str, athena_statements: list[tuple[str, str]],
         _download(warehouse, folder)
     conn = duckdb.connect()
     conn.execute(f'CREATE SCHEMA "{DATABASE}"')
-    for table in (schema.ACTIVITIES, schema.ATHLETE_SETTINGS):
+    for table in (schema.ACTIVITIES, schema.ATHLETE_SETTINGS, *schema.ACTIVITY_TABLES):
         _glue_table(conn, table, folder / "lake")
     for _, statement in athena_statements:
         conn.execute(athena_to_duckdb(statement))

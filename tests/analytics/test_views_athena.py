@@ -17,7 +17,7 @@ from tests.analytics.athena import DATABASE
 TRINO_FUNCTIONS = {"CAST", "COALESCE", "DATE", "DATE_ADD", "DATE_DIFF", "DATE_TRUNC", "DAY_OF_WEEK", "EXTRACT",
                    "CONCAT", "LEAD", "LAG", "SUM", "AVG", "COUNT", "MIN", "MAX", "GREATEST", "SEQUENCE", "UNNEST",
                    "POWER"}
-KEYWORDS = {"AS", "IN", "OVER", "AND", "FROM", "_t0"}  # also seen before a parenthesis
+KEYWORDS = {"AS", "IN", "OVER", "AND", "FROM", "JOIN", "_t0"}  # also seen before a parenthesis
 
 
 def test_statements_are_athena_views_over_the_database_calling_only_trino_functions(athena_statements) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from strava.schema import TABLES
+from strava.schema import ACTIVITY_TABLES, TABLES
 from tests.function import test_function_requirements as requirements
 from tests.terraform.hcl import AWS_DIR, ROOT, Module, single, var_refs
 
@@ -91,7 +91,8 @@ def test_glue_tables_follow_strava_schema_over_the_lake_with_partition_projectio
     for table in TABLES:
         assert declared[table.name]["description"] == table.description, table.name
     partitioned = {name for name, spec in declared.items() if spec["partitioned"]}
-    assert partitioned == {"activities", "deleted_activities", "sync_runs"}  # year=YYYY/month=MM in the lake
+    # year=YYYY/month=MM in the lake: a per-activity table by its activity's month
+    assert partitioned == {"activities", "deleted_activities", "sync_runs", *(t.name for t in ACTIVITY_TABLES)}
 
     glue = aws.resource("aws_glue_catalog_table", "lake")
     assert glue["for_each"] == "${local.glue_tables}"
@@ -159,7 +160,7 @@ def test_layer_requirements_are_the_projects_pins() -> None:
     layer = requirements._pins(AWS_DIR / "requirements.txt")
     project = {**requirements._pins(ROOT / "requirements-function.txt"),
                **requirements._pins(ROOT / "requirements.txt")}
-    assert set(layer) == {"requests", "tenacity", "boto3"}
+    assert set(layer) == {"requests", "tenacity", "boto3", "polyline", "sqlglot"}
     for name, version in layer.items():
         assert project.get(name) == version, f"{name}=={version} in the layer, {project.get(name)} in the project"
 
