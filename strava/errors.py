@@ -48,6 +48,10 @@ class BadResponse(StravaError):
     kind = "bad_response"
 
 
+class NotFound(BadResponse):
+    """Strava answered 404: the object is gone (deleted) or no longer visible to this token."""
+
+
 class WarehouseError(SyncError):
     kind = "warehouse"
 
