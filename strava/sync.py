@@ -68,6 +68,7 @@ class RunSummary:
     batches: int = 0
     problems: int = 0
     reconciled_through: str | None = None  # ISO date the deletion pass has reached; None: none running
+    resume_at: datetime | None = None  # stopped by a rate window: when it resets (continuations start then)
 
     def fail(self, exc: SyncError, status: str = "failed") -> None:
         self.status, self.error = status, {"kind": exc.kind, "message": str(exc)}
@@ -75,7 +76,7 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        for internal in ("started_at", "after", "needs_human", "batches", "problems"):
+        for internal in ("started_at", "after", "needs_human", "batches", "problems", "resume_at"):
             out.pop(internal)
         out["duration_s"] = round((datetime.now(UTC) - self.started_at).total_seconds(), 3)
         return out
@@ -128,6 +129,7 @@ def run_sync(settings: Settings | None = None, *, full: bool = False, allow_mass
 def _fail(summary: RunSummary, exc: BaseException) -> None:
     if isinstance(exc, RateLimited):
         summary.fail(exc, status="partial")
+        summary.resume_at = exc.resets_at
     elif isinstance(exc, SyncError):
         summary.fail(exc)
     elif isinstance(exc, Exception):  # a bug: still one summary, one sync_runs row, a traceback logged

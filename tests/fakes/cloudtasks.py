@@ -60,8 +60,9 @@ class FakeCloudTasks(LocalService):
         with self._lock:
             return sorted(self.tasks.values(), key=lambda t: (t.schedule_time is not None, t.schedule_time))
 
-    def dispatch_due(self, now: datetime, timeout: float = 120) -> list[requests.Response]:
-        """POST every task due at `now` (oldest schedule first), as the queue would; each runs once."""
+    def dispatch_due(self, now: datetime, timeout: float = 120, url: str | None = None) -> list[requests.Response]:
+        """POST every task due at `now` (oldest schedule first), as the queue would; each runs once. `url`
+        replaces the tasks' own target (a local server's port is only known once it runs)."""
         answers = []
         for task in self.waiting():
             if task.schedule_time is not None and task.schedule_time > now:
@@ -69,7 +70,7 @@ class FakeCloudTasks(LocalService):
             with self._lock:
                 self.done.append(self.tasks.pop(task.name))
             token = f"oidc:{task.service_account}|{task.audience}"
-            answers.append(requests.post(task.url, data=json.dumps(task.body), timeout=timeout,
+            answers.append(requests.post(url or task.url, data=json.dumps(task.body), timeout=timeout,
                                          headers={**task.headers, "Authorization": f"Bearer {token}"}))
         return answers
 
