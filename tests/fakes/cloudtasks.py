@@ -36,6 +36,7 @@ class Task:
     service_account: str
     audience: str
     schedule_time: datetime | None
+    dispatch_deadline: str | None = None  # as sent, e.g. "1800s"
 
     @property
     def id(self) -> str:
@@ -110,5 +111,6 @@ class FakeCloudTasks(LocalService):
             name=name, url=http["url"], body=json.loads(base64.b64decode(http.get("body", ""))),
             headers=http.get("headers") or {}, service_account=oidc["serviceAccountEmail"],
             audience=oidc.get("audience") or http["url"],
-            schedule_time=datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None)
+            schedule_time=datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None,
+            dispatch_deadline=task.get("dispatchDeadline"))
         return {"name": name, **({"scheduleTime": when} if when else {})}
