@@ -1,6 +1,7 @@
 """Cloud Function entry point (functions-framework target `run`): POST {} or {"full": true}.
 
-Thin on purpose: validate the request, run the configured sync, answer its JSON summary.
+Thin on purpose: validate the request, run the configured sync, queue its continuation when the rate
+limit stopped it with work left (STRAVA_TASKS), answer its JSON summary.
 Nothing heavy is imported at module level (cold starts). Settings are read on every request; the
 remote clients (BigQuery, Secret Manager) are created on the first request that needs them and reused
 by a warm instance, while a DuckDB file and a secrets file are opened per request (and the DuckDB file
@@ -37,6 +38,7 @@ def run(request):
         try:
             with _lock:
                 summary = _sync(options.full, options.allow_mass_delete)
+            _continue(summary)
         except Exception as exc:  # noqa: BLE001 - run_sync never raises: a bug here still answers JSON
             log.exception("sync crashed: %s", type(exc).__name__)
             return _json({"status": "failed", "error": {"kind": "internal", "message": type(exc).__name__}}, 500)
@@ -65,6 +67,16 @@ def _sync(full: bool, allow_mass_delete: bool):
 
     return run_sync(full=full, allow_mass_delete=allow_mass_delete, open_secrets=open_secrets,
                     lease_warehouse=lease_warehouse)
+
+
+def _continue(summary) -> None:
+    """Stopped by a rate window with work left: a Cloud Tasks task runs the next part after the reset."""
+    from strava.continuation import continuation, schedule_continuation
+    from strava.settings import Settings
+
+    plan = continuation(summary.status, summary.mode, summary.resume_at)
+    if plan is not None:
+        schedule_continuation(plan, Settings.from_env())
 
 
 def _kept(spec: str, factory):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from strava.errors import BadResponse
+from strava.errors import BadResponse, NotFound
 from strava.http import StravaHTTP
 from strava.ratelimit import RateBudget
 from strava.settings import Settings
@@ -99,6 +99,19 @@ class StravaClient:
                 return
             yield items
             page += 1
+
+    def get_activity(self, access_token: str, activity_id: int) -> dict | None:
+        """GET /activities/{id}: the activity (as detail), or None when Strava answers 404, which is what a
+        deleted activity gets (and one the token may no longer see): an answer, never an error."""
+        try:
+            activity = self.http.request("GET", self._api(f"activities/{int(activity_id)}"),
+                                         access_token=access_token)
+        except NotFound:
+            return None
+        if not isinstance(activity, dict) or "id" not in activity:
+            raise BadResponse(f"Strava answered /activities/{activity_id} with a {type(activity).__name__} "
+                              "that is not an activity")
+        return activity
 
     def get_athlete(self, access_token: str) -> dict:
         athlete = self.http.request("GET", self._api("athlete"), access_token=access_token)

@@ -28,6 +28,7 @@ from strava.errors import (
     BadResponse,
     ConfigError,
     MissingScope,
+    NotFound,
     RefreshTokenInvalid,
     StravaUnavailable,
     SyncError,
@@ -214,6 +215,8 @@ def fault_error(response: requests.Response, where: str) -> SyncError:
             "deactivated the app; the owner must renew the subscription or reactivate the app at "
             "https://www.strava.com/settings/api."
         )
+    if status == 404:
+        return NotFound(f"Strava answered 404 {message} to {where} ({detail})")
     return BadResponse(f"Strava answered {status} {message} to {where} ({detail})")
 
 

@@ -26,6 +26,9 @@ class Settings:
     weather_forecast_url: str = "https://api.open-meteo.com/v1/forecast"
     # Open-Meteo calls per run as it counts them (one per location per 14 days): under its 600 a minute
     weather_max_calls: int = 500
+    tasks: str = ""  # STRAVA_TASKS: the queue a stopped run schedules its continuation in ("": none)
+    tasks_target_url: str = ""  # what a continuation task POSTs to (the function's URL)
+    tasks_service_account: str = ""  # whose OIDC token the task carries (the function's invoker)
 
     @property
     def token_url(self) -> str:
@@ -49,6 +52,9 @@ class Settings:
             weather_archive_url=_url(env, "STRAVA_WEATHER_ARCHIVE_URL", cls.weather_archive_url),
             weather_forecast_url=_url(env, "STRAVA_WEATHER_FORECAST_URL", cls.weather_forecast_url),
             weather_max_calls=_number(env, "STRAVA_WEATHER_MAX_CALLS", cls.weather_max_calls, int),
+            tasks=env.get("STRAVA_TASKS", cls.tasks).strip(),
+            tasks_target_url=env.get("STRAVA_TASKS_TARGET_URL", cls.tasks_target_url).strip(),
+            tasks_service_account=env.get("STRAVA_TASKS_SERVICE_ACCOUNT", cls.tasks_service_account).strip(),
         )
 
 

@@ -28,6 +28,11 @@ locals {
       clustering      = ["activity_id"]
       description     = "Weather along each outdoor activity's route (Open-Meteo, CC BY 4.0: https://open-meteo.com/)."
     }
+    sync_state = {
+      partition_field = null
+      clustering      = []
+      description     = "Where resumable work stands (one row per name): a run stopped by the rate limit continues here."
+    }
   }
 
   # Analytics views: one per SQL file; `${project}` and `${dataset}` in the SQL are filled in here.

@@ -9,11 +9,16 @@ locals {
     "strava/analytics/__init__.py",
     "strava/analytics/views.py",
     "strava/client.py",
+    "strava/continuation.py",
     "strava/errors.py",
     "strava/gcp.py",
     "strava/http.py",
     "strava/logs.py",
+    "strava/queues/__init__.py",
+    "strava/queues/base.py",
+    "strava/queues/cloudtasks.py",
     "strava/ratelimit.py",
+    "strava/reconcile.py",
     "strava/schema.py",
     "strava/secrets/__init__.py",
     "strava/secrets/base.py",
@@ -133,6 +138,10 @@ resource "google_cloudfunctions2_function" "sync" {
       STRAVA_WEATHER       = var.weather ? "on" : "off"
       # Log lines carry a trace field built from the project id (Cloud Run does not set this itself).
       GOOGLE_CLOUD_PROJECT = var.project_id
+      # A run stopped by the rate limit queues its continuation (terraform/tasks.tf).
+      STRAVA_TASKS                 = "cloudtasks:${local.tasks_queue}"
+      STRAVA_TASKS_TARGET_URL      = local.function_run_url
+      STRAVA_TASKS_SERVICE_ACCOUNT = google_service_account.scheduler.email
     }
   }
 
@@ -143,6 +152,8 @@ resource "google_cloudfunctions2_function" "sync" {
     google_bigquery_dataset_iam_member.function_data_editor,
     google_secret_manager_secret_iam_member.function_secret_accessor,
     google_secret_manager_secret_iam_member.function_refresh_token_manager,
+    google_cloud_tasks_queue_iam_member.function_enqueuer,
+    google_service_account_iam_member.function_acts_as_invoker,
     # The first build must find its account's roles in place.
     time_sleep.build_grants_visible,
   ]

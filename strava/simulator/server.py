@@ -9,6 +9,8 @@ Strava endpoints (base `url`):
   GET  /api/v3/athlete/activities               page, per_page (default 30, capped at 200), before,
                                                 after (strict, epoch s on start_date); newest first,
                                                 oldest first when only `after` is given; [] past the end
+  GET  /api/v3/activities/{id}                  one activity as detail (description, calories);
+                                                404 Record Not Found once deleted
 
 Errors are Strava Faults `{"message", "errors": [{"resource", "field", "code"}]}`: 400
 `Application/client_id/invalid` for a wrong client id or secret, 400 for a dead refresh token or code,
@@ -27,6 +29,7 @@ The /_sim/ control endpoints (state, the truth, faults, config) are documented i
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -38,7 +41,7 @@ from strava.simulator.faults import REPLACING, Fault, FaultQueue
 from strava.simulator.httpd import Server
 from strava.simulator.oauth import OAuthMixin, denial
 from strava.simulator.ratelimits import RateLimits
-from strava.simulator.store import ActivityStore, apply_fields, copy_json, epoch
+from strava.simulator.store import ActivityStore, apply_fields, copy_json, epoch, visible
 from strava.simulator.wire import API, INACTIVE, MISSING_SCOPE, NOT_FOUND, RATE_LIMITED, Response, bad_request
 
 __all__ = ["INACTIVE", "MISSING_SCOPE", "StravaSimulator"]  # the Fault bodies tests compare against
@@ -46,6 +49,7 @@ __all__ = ["INACTIVE", "MISSING_SCOPE", "StravaSimulator"]  # the Fault bodies t
 ACTIVITY_SCOPES = ("activity:read", "activity:read_all")
 LIST_PARAMS = ("before", "after", "page", "per_page")
 TOKEN_PATHS = ("/oauth/token", API + "/oauth/token")
+ACTIVITY = re.compile(re.escape(API) + r"/activities/\d+")
 
 
 class StravaSimulator(OAuthMixin):
@@ -246,6 +250,14 @@ class StravaSimulator(OAuthMixin):
         with self._lock:
             self._clock_shift += seconds
 
+    def set_clock(self, moment: float) -> None:
+        """Jump the clock to epoch `moment` (a simulated schedule: the next run's time). Never backwards:
+        rate windows and token expiry only move forward."""
+        with self._lock:
+            if moment < self.now():
+                raise ValueError(f"the clock only moves forward: {moment} is before {self.now()}")
+            self._clock_shift = moment - self._clock()
+
     def configure(self, **config: Any) -> None:
         """Several knobs at once; the keys of POST /_sim/config."""
         setters: dict[str, Callable[[Any], None]] = {
@@ -258,6 +270,7 @@ class StravaSimulator(OAuthMixin):
             "usage": lambda v: self.set_usage(*(int(x) for x in v)),
             "revoke_refresh_token": lambda v: self.revoke_refresh_token() if v else None,
             "advance_clock": lambda v: self.advance_clock(float(v)),
+            "clock": lambda v: self.set_clock(float(v)),
         }
         unknown = set(config) - set(setters)
         if unknown:
@@ -297,7 +310,24 @@ class StravaSimulator(OAuthMixin):
             return self._authorized(headers, None) or Response(200, self.athlete)
         if route == ("GET", API + "/athlete/activities"):
             return self._list_activities(query, headers)
+        if method == "GET" and ACTIVITY.fullmatch(route[1]):
+            return self._one_activity(int(route[1].rsplit("/", 1)[1]), headers)
         return Response(404, NOT_FOUND)
+
+    def _one_activity(self, activity_id: int, headers: dict[str, str]) -> Response:
+        """GET /activities/{id}: the activity as detail (404 once deleted, or private without read_all)."""
+        scopes = self._token_scopes(headers)
+        denied = denial(scopes, ACTIVITY_SCOPES)
+        if denied:
+            return denied
+        try:
+            activity = self._store.get(activity_id)
+        except KeyError:
+            return Response(404, NOT_FOUND)
+        if not visible(activity, "activity:read_all" in (scopes or ())):
+            return Response(404, NOT_FOUND)
+        return Response(200, {**activity, "resource_state": 3, "description": activity.get("description"),
+                              "calories": round(activity.get("kilojoules") or activity["moving_time"] * 0.2, 1)})
 
     def _list_activities(self, query: dict[str, str], headers: dict[str, str]) -> Response:
         scopes = self._token_scopes(headers)

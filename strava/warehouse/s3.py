@@ -4,7 +4,7 @@
     PREFIX/deleted_activities/year=YYYY/month=MM/data.json  by deleted_at
     PREFIX/sync_runs/year=YYYY/month=MM/data.json           by started_at
     PREFIX/<table>/year=YYYY/month=MM/data.json             schema.ACTIVITY_TABLES, by their activity's month
-    PREFIX/athlete_settings/data.json, PREFIX/schema_versions/data.json
+    PREFIX/athlete_settings/data.json, PREFIX/schema_versions/data.json, PREFIX/sync_state/data.json
     PREFIX/_state/index.json  (per table: month -> ETag, activity ids[, newest start])   PREFIX/_state/lock.json
 
 Rows are the other engines' rows (strava.schema), one JSON object a line, every column present; `raw` is
@@ -480,6 +480,29 @@ class S3Warehouse:
     def activity_ids(self) -> set[int]:
         return set(self._where)
 
+    def activity_starts(self, after: datetime) -> dict[int, datetime | None]:
+        """Only the months that can hold a start after `after` (and the no-start month) are read."""
+        since = after.astimezone(UTC).strftime("%Y-%m")
+        starts: dict[int, datetime | None] = {}
+        for month in sorted(self._months):
+            if month != NO_MONTH and month < since:
+                continue
+            rows, _ = self._read_rows("activities", month)
+            for activity_id, row in rows.items():
+                start = _python(row.get("start_date"), schema.TIMESTAMP)
+                if start is None or start > after:
+                    starts[activity_id] = start
+        return starts
+
+    def read_state(self, name: str) -> dict[str, Any] | None:
+        rows, _ = self._read_rows("sync_state")
+        row = rows.get(name)
+        return None if row is None else {c.name: _python(row.get(c.name), c.type) for c in schema.SYNC_STATE.columns}
+
+    def write_state(self, row: dict[str, Any]) -> None:
+        stored = lake_row(row, schema.SYNC_STATE)
+        self._merge("sync_state", None, {stored["name"]: stored})
+
     def upsert_activities(self, rows: Sequence[dict[str, Any]], batch_key: str) -> UpsertResult:
         latest = {row["id"]: lake_row(row, schema.ACTIVITIES) for row in rows}  # duplicate ids: the last wins
         by_month: dict[str, Rows] = {}
@@ -597,4 +620,4 @@ class S3Warehouse:
 
 
 _KEYS = {"activities": "id", "deleted_activities": "id", "sync_runs": "run_id",
-         "athlete_settings": "effective_from", "schema_versions": "version"}
+         "athlete_settings": "effective_from", "schema_versions": "version", "sync_state": "name"}

@@ -21,6 +21,10 @@ EXPECTED_GRANTS = {
      REFRESH_TOKEN, FUNCTION_SA),
     ("google_cloud_run_v2_service_iam_member", "roles/run.invoker", "name",
      "${google_cloudfunctions2_function.sync.name}", SCHEDULER_SA),
+    ("google_cloud_tasks_queue_iam_member", "roles/cloudtasks.enqueuer", "name",
+     "${google_cloud_tasks_queue.continuations.name}", FUNCTION_SA),
+    ("google_service_account_iam_member", "roles/iam.serviceAccountUser", "service_account_id",
+     "${google_service_account.scheduler.name}", FUNCTION_SA),
     *(("google_project_iam_member", role, "project", "${var.project_id}", BUILD_SA)
       for role in ("roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer")),
 }
@@ -29,6 +33,8 @@ SCOPE_ATTRIBUTE = {
     "google_bigquery_dataset_iam_member": "dataset_id",
     "google_secret_manager_secret_iam_member": "secret_id",
     "google_cloud_run_v2_service_iam_member": "name",
+    "google_cloud_tasks_queue_iam_member": "name",
+    "google_service_account_iam_member": "service_account_id",
 }
 
 
