@@ -32,7 +32,7 @@ CLI_ONLY = ("duckdb", "pyarrow", "matplotlib", "tqdm")
 # The AWS adapters (boto3): main.py reaches them only for s3:... / awssecrets:..., in the Lambda deployment.
 EMBEDDED = ("strava.warehouse.duckdb", "strava.analytics.duckdb_views")
 AWS_ONLY = ("strava.warehouse.s3", "strava.secrets.awssecrets", "strava.aws")
-GOOGLE_ONLY = ("strava.warehouse.bigquery", "strava.secrets.secretmanager")
+GOOGLE_ONLY = ("strava.warehouse.bigquery", "strava.secrets.secretmanager", "strava.queues.cloudtasks")
 LOCAL_ONLY = (*EMBEDDED, *AWS_ONLY)  # what the Google function never reaches
 HOST = ("import functions_framework",)  # the server that loads main.py on Cloud Run
 
