@@ -1,8 +1,8 @@
 """`duckdb:PATH`: the embedded default warehouse, one local file.
 
-Batches are merged in one transaction each; unchanged rows are not rewritten. A small batch (the steady
-state's look-back) reaches DuckDB as one list parameter per column; a big one (a backfill) as an Arrow
-table, about twice as quick to hand over but worth importing pyarrow (~0.13 s, ~35 MB) only then.
+Batches are merged in one transaction each; unchanged rows are not rewritten. Rows reach DuckDB as one
+list parameter per column. An Arrow table would hand a row over ≈ 35 µs quicker, but pyarrow and numpy
+cost 0.13 s to import and ≈ 85 MB in a backfill (docs/benchmarks.md).
 A schema upgrade re-derives stored rows from `raw` in batches of REDERIVE_ROWS, one transaction each.
 A file that this code already set up is recognised by the comments setup() left on it (one query).
 The file is opened once per run and held, so a second concurrent run waits (bounded) for the first to
@@ -11,7 +11,6 @@ finish instead of interleaving with it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import time
 from collections.abc import Collection, Sequence
@@ -36,7 +35,6 @@ DUCKDB_TYPES = {
 }
 _NAMES = schema.ACTIVITIES.column_names
 MERGE_CHUNK_ROWS = 1000
-ARROW_MIN_ROWS = 500  # from here on an Arrow batch pays for importing pyarrow (docs/benchmarks.md)
 # `{batch}` is where a statement reads the rows handed over (see DuckDBWarehouse._with_batch).
 MERGE_ACTIVITIES = (
     "MERGE INTO activities t USING (SELECT * EXCLUDE (raw), raw::JSON AS raw FROM {batch}) s ON t.id = s.id"
@@ -64,16 +62,6 @@ def create_table_sql(table: schema.Table) -> str:
 def _column_type(column: schema.Column) -> str:
     # JSON text compresses 2-3x better with zstd than with DuckDB's default, and checkpoints faster.
     return DUCKDB_TYPES[column.type] + (" USING COMPRESSION zstd" if column.type == schema.JSON else "")
-
-
-def arrow_batch(rows: Sequence[dict[str, Any]], table: schema.Table = schema.ACTIVITIES) -> Any:
-    """Columnar copy of the rows as a pyarrow Table, typed from the schema."""
-    import pyarrow as pa
-
-    types = {schema.INT64: pa.int64(), schema.FLOAT64: pa.float64(), schema.BOOL: pa.bool_(),
-             schema.STRING: pa.string(), schema.TIMESTAMP: pa.timestamp("us", tz="UTC"),
-             schema.DATETIME: pa.timestamp("us"), schema.DATE: pa.date32(), schema.JSON: pa.string()}
-    return pa.table({c.name: pa.array([r.get(c.name) for r in rows], types[c.type]) for c in table.columns})
 
 
 def list_batch(table: schema.Table) -> str:
@@ -118,9 +106,10 @@ class DuckDBWarehouse:
         while True:
             try:
                 # One checkpoint when the run closes the file instead of one every few batches: each
-                # rewrites the growing table, which made a long backfill quadratic.
-                conn = duckdb.connect(str(self.path), config={"memory_limit": memory_limit,
-                                                              "checkpoint_threshold": "1GB"})
+                # rewrites the growing table, which made a long backfill quadratic. One thread: a run
+                # merges one batch at a time, and a second one only added CPU (docs/benchmarks.md).
+                conn = duckdb.connect(str(self.path), config={
+                    "memory_limit": memory_limit, "checkpoint_threshold": "1GB", "threads": 1})
                 conn.execute("SET TimeZone = 'UTC'")
                 return conn
             except duckdb.IOException as exc:
@@ -212,16 +201,9 @@ class DuckDBWarehouse:
         return UpsertResult(inserted, updated)
 
     def _with_batch(self, sql: str, rows: Sequence[dict[str, Any]], table: schema.Table) -> list[tuple]:
-        """Run `sql`, its `{batch}` reading `rows` of `table`: lists for a small batch, Arrow for a big one."""
-        if len(rows) < ARROW_MIN_ROWS:
-            columns = [[row.get(name) for row in rows] for name in table.column_names]
-            return self.conn.execute(sql.format(batch=list_batch(table)), columns).fetchall()
-        self.conn.register("batch", arrow_batch(rows, table))
-        try:
-            return self.conn.execute(sql.format(batch="batch")).fetchall()
-        finally:
-            with contextlib.suppress(duckdb.Error):  # after a failure the aborted transaction refuses it
-                self.conn.unregister("batch")
+        """Run `sql`, its `{batch}` reading `rows` of `table`."""
+        columns = [[row.get(name) for row in rows] for name in table.column_names]
+        return self.conn.execute(sql.format(batch=list_batch(table)), columns).fetchall()
 
     def activity_ids(self) -> set[int]:
         return self._run("read", lambda: {r[0] for r in self.conn.execute("SELECT id FROM activities").fetchall()})
