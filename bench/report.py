@@ -15,6 +15,8 @@ TARGET_ROWS_PER_S = 20_000
 TARGET_BQ_10K_S = 15.0
 TARGET_IMPORT_S = 0.150
 TARGET_BENCH_S = 600
+FUNCTION_INSTANCE_MB = 256  # the smallest Cloud Functions instance the sync should fit ...
+FUNCTION_HEADROOM = 0.30  # ... with this much of it to spare
 
 
 def _n(value: float) -> str:
@@ -64,7 +66,21 @@ def _function_rows(results: dict) -> list[list[str]]:
     return [[f"Initial sync through the function (POST {{}}), {_n(fn['n'])} activities", "bigquery",
              _lat(fn["latency_ms"]), f"{fn['first_sync_api_calls']} (server counted {fn['sim_calls']})",
              _s(fn["post_s"]), _n(fn["first_sync_inserted"] / fn["post_s"]), "—",
-             f"real functions-framework server, file secrets; from process start {_s(fn['first_sync_s'])}"]]
+             f"real functions-framework server, file secrets; from process start {_s(fn['first_sync_s'])}"],
+            *_function_steady_rows(fn)]
+
+
+def _function_steady_rows(fn: dict) -> list[list[str]]:
+    steady = fn.get("steady")
+    if not steady:
+        return []
+    last = steady["requests"][-1]
+    peaks = " + ".join(_mb(mb) for mb in steady["rss_mb_by_process"])
+    return [[f"Steady state through the function (POST {{}} x{len(steady['requests'])}, the first cold), "
+             f"{_n(fn['n'])} history", "bigquery", _lat(fn["latency_ms"]), str(last["api_calls"]),
+             _s(last["post_s"]), "—", _mb(steady["rss_mb"]),
+             f"peak RSS of the server's processes summed ({peaks}, VmHWM); only requirements-function.txt "
+             f"importable; duration_s of the last {_s(last['duration_s'])}"]]
 
 
 def _steady_rows(results: dict) -> list[list[str]]:
@@ -219,11 +235,25 @@ def _other_targets(results: dict) -> list[dict]:
     ]
 
 
+def _function_targets(results: dict) -> list[dict]:
+    steady = (results.get("function_bigquery") or {}).get("steady")
+    if not steady:
+        return []
+    limit, rss = FUNCTION_INSTANCE_MB * (1 - FUNCTION_HEADROOM), steady["rss_mb"]
+    return [_target("function_memory", f"the function (BigQuery) serves a steady-state request within a "
+                    f"{FUNCTION_INSTANCE_MB} MB instance with {FUNCTION_HEADROOM:.0%} headroom (≤ {_mb(limit)})",
+                    _mb(rss), rss <= limit, _verdict(rss <= limit, rss, limit),
+                    "The worker holds functions-framework, requests and the Google clients (the BigQuery client "
+                    "imports pyarrow and numpy whenever they are installed: they are not in "
+                    "requirements-function.txt, so they are made unimportable here, as when deployed); the "
+                    "arbiter is gunicorn alone. Secret Manager (file secrets here) adds ≈ 3 MB of imports.")]
+
+
 def targets(results: dict) -> list[dict]:
     from bench import peer_report  # imported late: it formats with this module's helpers
 
     return (_calls_targets(results) + _memory_targets(results) + _speed_targets(results) + _other_targets(results)
-            + peer_report.targets(results))
+            + _function_targets(results) + peer_report.targets(results))
 
 
 def targets_table(results: dict) -> str:
