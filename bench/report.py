@@ -354,14 +354,16 @@ the call counts are exact.
   DuckDB as lists adds ≈ 1.2 MB.
 - **Process memory** is mostly fixed cost: the interpreter with requests and DuckDB imported (≈ 50 MB), plus
   ≈ 33 MB the moment any DuckDB database is opened, even an in-memory one (DuckDB's code and its built-in
-  extensions, ICU among them, paged in from its 45 MB shared library: /proc/self/smaps shows the growth in
-  `_duckdb.so`, not in the heap), plus DuckDB's buffer pool, capped at 64 MB (`DuckDBWarehouse(memory_limit=...)`)
-  and filled by a backfill's rows until the closing checkpoint (32 MB stops a 10,000 backfill with DuckDB's "Out
-  of Memory"; 128 MB was ≈ 10% faster but took the 50,000 sync to ≈ 270 MB). pyarrow is no longer used: rows
-  go over as one list parameter per column, which kept pyarrow and numpy (0.13 s of imports, ≈ 85 MB of a
-  10,000 backfill) out of every run for ≈ 10% more CPU in a backfill. DuckDB runs one thread (a run merges one
-  batch at a time; the second thread only added CPU). The Cloud Function gets 512 MB (`function_memory`); its
-  steady-state request peaks far lower (the function row above).
+  extensions, ICU among them, paged in from its 69 MB shared library: /proc/self/smaps shows the growth in
+  `_duckdb.so`, not in the heap), plus DuckDB's buffer pool, capped at 64 MB
+  (`DuckDBWarehouse(memory_limit=...)`) and holding a backfill's new rows until the closing checkpoint (32 MB
+  stops a 10,000 backfill with DuckDB's "Out of Memory", 48 MB lowered its peak by only ≈ 6 MB; 128 MB was
+  ≈ 10% faster but took the 50,000 sync to ≈ 270 MB). A new file also pays for sqlglot translating the views
+  (≈ 24 MB, once). pyarrow is no longer used: rows go over as one list parameter per column, which keeps
+  pyarrow and numpy (0.13 s of imports, ≈ 85 MB of a 10,000 backfill) out of every run for ≈ 10% more CPU in
+  a backfill. DuckDB runs one thread (a run merges one batch at a time; the second thread only added CPU).
+  The Cloud Function gets 512 MB (`function_memory`); its steady-state request peaks far lower (the
+  function row above).
 - **Steady state** (3 calls, a dozen rows): start-up is most of it. Setup is one query when the file was set up
   by the same code (digests left as comments on `schema_versions` and the views); the look-back rows are merged
   without pyarrow; `duration_s` counts the sync from the open warehouse on, so it no longer includes imports.
