@@ -371,7 +371,10 @@ the call counts are exact.
   opening a file (≈ 35 ms, ≈ 33 MB) happen before any work, and DuckDB's floor alone (≈ 85 MB with requests)
   is above 1.5x strava-offline's whole process (≈ 62 MB), so that RSS target cannot be met on DuckDB. The
   closing checkpoint (10-20 ms for the run's `sync_runs` row) cannot be skipped: DuckDB 2.0.1 has no
-  `checkpoint_on_shutdown` setting any more (`checkpoint_on_detach` accepts only DEFAULT).
+  `checkpoint_on_shutdown` setting any more (`checkpoint_on_detach` accepts only DEFAULT). The look-back's
+  MERGE (≈ 25 ms for 13 rows at 10,000) reads `id` and `raw` of the whole table: a SELECT with an id range
+  skips the other row groups' `raw` (≈ 3 ms instead of ≈ 11 ms), but neither an id range in the MERGE's ON
+  nor a pre-filtered source brought the MERGE down, so it stays one statement and grows with the history.
 - **Transform + upsert** is the missed target. Per activity: `activity_row` ≈ 35 µs (a third of it `json.dumps`
   of `raw`, the rest ~60 typed conversions in Python that turn a changed field type into NULL plus a warning
   instead of a failed batch), handing the row to DuckDB as list parameters ≈ 65 µs (DuckDB converts each
