@@ -15,10 +15,10 @@ from typing import Any
 import duckdb
 
 from strava.client import StravaClient
-from strava.schema import activity_row
+from strava.schema import ACTIVITIES, activity_row
 from strava.secrets import SecretStore
 from strava.settings import Settings
-from strava.warehouse.duckdb import arrow_batch
+from strava.warehouse.duckdb import list_batch
 
 TABLE = "activities_full_reload"
 
@@ -36,9 +36,8 @@ def full_reload(settings: Settings, store: SecretStore, db_path: str, table: str
     rows = [activity_row(item, now)[0] for item in items]
     with duckdb.connect(db_path) as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        conn.register("all_rows", arrow_batch(rows))
-        conn.execute(f'CREATE OR REPLACE TABLE "{table}" AS '
-                     "SELECT * EXCLUDE (raw), raw::JSON AS raw FROM all_rows")
+        conn.execute(f'CREATE OR REPLACE TABLE "{table}" AS SELECT * EXCLUDE (raw), raw::JSON AS raw FROM '
+                     + list_batch(ACTIVITIES), [[row.get(name) for row in rows] for name in ACTIVITIES.column_names])
         stored = conn.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
     return {"api_calls": client.api_calls, "fetched": len(items), "rows_rewritten": stored,
             "wall_s": time.perf_counter() - started}

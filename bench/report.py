@@ -15,6 +15,8 @@ TARGET_ROWS_PER_S = 20_000
 TARGET_BQ_10K_S = 15.0
 TARGET_IMPORT_S = 0.150
 TARGET_BENCH_S = 600
+FUNCTION_INSTANCE_MB = 256  # the smallest Cloud Functions instance the sync should fit ...
+FUNCTION_HEADROOM = 0.30  # ... with this much of it to spare
 
 
 def _n(value: float) -> str:
@@ -64,7 +66,21 @@ def _function_rows(results: dict) -> list[list[str]]:
     return [[f"Initial sync through the function (POST {{}}), {_n(fn['n'])} activities", "bigquery",
              _lat(fn["latency_ms"]), f"{fn['first_sync_api_calls']} (server counted {fn['sim_calls']})",
              _s(fn["post_s"]), _n(fn["first_sync_inserted"] / fn["post_s"]), "—",
-             f"real functions-framework server, file secrets; from process start {_s(fn['first_sync_s'])}"]]
+             f"real functions-framework server, file secrets; from process start {_s(fn['first_sync_s'])}"],
+            *_function_steady_rows(fn)]
+
+
+def _function_steady_rows(fn: dict) -> list[list[str]]:
+    steady = fn.get("steady")
+    if not steady:
+        return []
+    last = steady["requests"][-1]
+    peaks = " + ".join(_mb(mb) for mb in steady["rss_mb_by_process"])
+    return [[f"Steady state through the function (POST {{}} x{len(steady['requests'])}, the first cold), "
+             f"{_n(fn['n'])} history", "bigquery", _lat(fn["latency_ms"]), str(last["api_calls"]),
+             _s(last["post_s"]), "—", _mb(steady["rss_mb"]),
+             f"peak RSS of the server's processes summed ({peaks}, VmHWM); only requirements-function.txt "
+             f"importable; duration_s of the last {_s(last['duration_s'])}"]]
 
 
 def _steady_rows(results: dict) -> list[list[str]]:
@@ -178,8 +194,8 @@ def _memory_targets(results: dict) -> list[dict]:
                 "the batch. See 'Findings and proposals' for what still grows with N."),
         _target("rss", f"peak RSS of the {_n(large['n'])}-activity sync < {TARGET_RSS_MB} MB", _mb(rss),
                 rss < TARGET_RSS_MB, _verdict(rss < TARGET_RSS_MB, rss, TARGET_RSS_MB),
-                "Mostly fixed cost: the interpreter with requests, DuckDB and pyarrow loaded, plus DuckDB's buffer "
-                "pool for the table being written (capped by its 64 MB memory_limit)."),
+                "Mostly fixed cost: the interpreter with requests and DuckDB loaded and a database open (≈ 85 MB), "
+                "plus DuckDB's buffer pool for the table being written (capped by its 64 MB memory_limit)."),
     ]
 
 
@@ -219,11 +235,25 @@ def _other_targets(results: dict) -> list[dict]:
     ]
 
 
+def _function_targets(results: dict) -> list[dict]:
+    steady = (results.get("function_bigquery") or {}).get("steady")
+    if not steady:
+        return []
+    limit, rss = FUNCTION_INSTANCE_MB * (1 - FUNCTION_HEADROOM), steady["rss_mb"]
+    return [_target("function_memory", f"the function (BigQuery) serves a steady-state request within a "
+                    f"{FUNCTION_INSTANCE_MB} MB instance with {FUNCTION_HEADROOM:.0%} headroom (≤ {_mb(limit)})",
+                    _mb(rss), rss <= limit, _verdict(rss <= limit, rss, limit),
+                    "The worker holds functions-framework, requests and the Google clients (the BigQuery client "
+                    "imports pyarrow and numpy whenever they are installed: they are not in "
+                    "requirements-function.txt, so they are made unimportable here, as when deployed); the "
+                    "arbiter is gunicorn alone. Secret Manager (file secrets here) adds ≈ 3 MB of imports.")]
+
+
 def targets(results: dict) -> list[dict]:
     from bench import peer_report  # imported late: it formats with this module's helpers
 
     return (_calls_targets(results) + _memory_targets(results) + _speed_targets(results) + _other_targets(results)
-            + peer_report.targets(results))
+            + _function_targets(results) + peer_report.targets(results))
 
 
 def targets_table(results: dict) -> str:
@@ -328,15 +358,37 @@ the call counts are exact.
   15 minutes), whereas the incremental backfill resumes over several windows.
 - **Python memory** is one batch: `BATCH_ROWS` = 1,000 activities (five pages, ≈ 5.5 KB each while held), and the
   listing's ids are kept only by `--full` (the reconciliation needs them). So the 50,000-activity peak is the
-  1,000-activity one.
-- **Process memory** is mostly fixed cost: the interpreter with requests, pyarrow and DuckDB loaded (≈ 95 MB), plus
-  DuckDB's buffer pool, capped at 64 MB (`DuckDBWarehouse(memory_limit=...)`): 128 MB was ≈ 10% faster at zero
-  latency but took the 50,000 sync to ≈ 270 MB. The Cloud Function gets 512 MB (`function_memory`): about twice
-  what a run uses.
+  1,000-activity one. Most of the traced peak is the first setup of a new file: creating the views imports
+  sqlglot and translates them (≈ 12 MB measured alone), which later runs skip; handing a 1,000-row batch to
+  DuckDB as lists adds ≈ 1.2 MB.
+- **Process memory** is mostly fixed cost: the interpreter with requests and DuckDB imported (≈ 50 MB), plus
+  ≈ 33 MB the moment any DuckDB database is opened, even an in-memory one (DuckDB's code and its built-in
+  extensions, ICU among them, paged in from its 69 MB shared library: /proc/self/smaps shows the growth in
+  `_duckdb.so`, not in the heap), plus DuckDB's buffer pool, capped at 64 MB
+  (`DuckDBWarehouse(memory_limit=...)`) and holding a backfill's new rows until the closing checkpoint (32 MB
+  stops a 10,000 backfill with DuckDB's "Out of Memory", 48 MB lowered its peak by only ≈ 6 MB; 128 MB was
+  ≈ 10% faster but took the 50,000 sync to ≈ 270 MB). A new file also pays for sqlglot translating the views
+  (≈ 24 MB, once). pyarrow is no longer used: rows go over as one list parameter per column, which keeps
+  pyarrow and numpy (0.13 s of imports, ≈ 85 MB of a 10,000 backfill) out of every run for ≈ 10% more CPU in
+  a backfill. DuckDB runs one thread (a run merges one batch at a time; the second thread only added CPU).
+  The Cloud Function gets 512 MB (`function_memory`); its steady-state request peaks far lower (the
+  function row above).
+- **Steady state** (3 calls, a dozen rows): start-up is most of it. Setup is one query when the file was set up
+  by the same code (digests left as comments on `schema_versions` and the views); the look-back rows are merged
+  without pyarrow; `duration_s` counts the sync from the open warehouse on, so it no longer includes imports.
+  What bounds it against strava-offline (SQLite, in the standard library): importing DuckDB (≈ 80 ms) and
+  opening a file (≈ 35 ms, ≈ 33 MB) happen before any work, and DuckDB's floor alone (≈ 85 MB with requests)
+  is above 1.5x strava-offline's whole process (≈ 62 MB), so that RSS target cannot be met on DuckDB. The
+  closing checkpoint (10-20 ms for the run's `sync_runs` row) cannot be skipped: DuckDB 2.0.1 has no
+  `checkpoint_on_shutdown` setting any more (`checkpoint_on_detach` accepts only DEFAULT). The look-back's
+  MERGE (≈ 25 ms for 13 rows at 10,000) reads `id` and `raw` of the whole table: a SELECT with an id range
+  skips the other row groups' `raw` (≈ 3 ms instead of ≈ 11 ms), but neither an id range in the MERGE's ON
+  nor a pre-filtered source brought the MERGE down, so it stays one statement and grows with the history.
 - **Transform + upsert** is the missed target. Per activity: `activity_row` ≈ 35 µs (a third of it `json.dumps`
   of `raw`, the rest ~60 typed conversions in Python that turn a changed field type into NULL plus a warning
-  instead of a failed batch), building the Arrow batch ≈ 8 µs, and DuckDB's MERGE ≈ 55-60 µs (a 1,000-row batch
-  in ≈ 58 ms: primary-key check, JSON validation, WAL), plus one checkpoint when the run closes the file (raw JSON
+  instead of a failed batch), handing the row to DuckDB as list parameters ≈ 65 µs (DuckDB converts each
+  of the 61 Python values; an Arrow batch took ≈ 30 µs, but needs pyarrow) and DuckDB's MERGE ≈ 55-60 µs (a
+  1,000-row batch: primary-key check, JSON validation, WAL), plus one checkpoint when the run closes the file (raw JSON
   stored with zstd: the file is 2-3x smaller and checkpoints faster than with the default compression; an automatic
   checkpoint every few batches made a backfill quadratic, so the file checkpoints once per run). What would buy the
   missing 2x, and why it was not done: mapping inside DuckDB SQL (`raw->>'$.field'`, one dialect per engine)
@@ -348,7 +400,7 @@ the call counts are exact.
   time as calling `run_sync` directly: the HTTP layer adds nothing measurable.
 - **At 150 ms latency** 252 requests × 150 ms = 38 s of the 50,000-activity run is network.
 - **Cold start.** `import main` stays tiny because everything heavy is imported on the first request; that first
-  request then pays ≈ 0.5-0.8 s of imports (the sync, requests, pyarrow, DuckDB or the Google clients).
+  request then pays ≈ 0.5-0.8 s of imports (the sync, requests, DuckDB or the Google clients).
 - The BigQuery figures come from bqemulator (DuckDB behind a REST API): they measure our request pattern and
   per-batch work, not BigQuery's own job latency (seconds per load job or MERGE).
 """

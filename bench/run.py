@@ -30,7 +30,13 @@ if str(ROOT) not in sys.path:  # run as a script (`python bench/run.py`): make o
     sys.path.insert(0, str(ROOT))
 
 from bench import peer, peer_report, report  # noqa: E402
-from bench.services import Simulator, bigquery_emulator, function_cold_start, python  # noqa: E402
+from bench.services import (  # noqa: E402
+    Simulator,
+    bigquery_emulator,
+    function_cold_start,
+    function_memory,
+    python,
+)
 from localservices import Service  # noqa: E402
 
 SEED = 42
@@ -127,7 +133,12 @@ def function_into_bigquery(bench: Bench, sim: Simulator, bq: Service) -> dict[st
     out = function_cold_start(env, bench.work, post=True)
     if out["first_sync_status"] != "ok":
         raise RuntimeError(f"the function's sync did not succeed: {out}")
-    return {**out, "n": sim.activities, "sim_calls": sim.calls() - before, "latency_ms": sim.latency * 1000}
+    calls = sim.calls() - before
+    bench.progress(f"steady state through the function, {sim.activities} history -> bqemulator (peak RSS)")
+    steady = function_memory(env, bench.work)
+    if any(answer["status"] != "ok" for answer in steady["requests"]):
+        raise RuntimeError(f"the function's steady-state sync did not succeed: {steady}")
+    return {**out, "n": sim.activities, "sim_calls": calls, "latency_ms": sim.latency * 1000, "steady": steady}
 
 
 def run_medium(bench: Bench, bq: Service) -> None:

@@ -4,6 +4,7 @@ toward the sync being measured: the Strava simulator, the BigQuery emulator, the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,6 +23,7 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 # Strava's real limits are 100/15 min and 1,000/day: far too low for a 50,000-activity backfill in one go.
 RAISED_LIMITS = [10**6, 10**7]
 START_TIMEOUT = 60.0
+FUNCTION_SITE = ROOT / "bench" / "function_site"
 
 
 def python() -> str:
@@ -128,3 +130,42 @@ def function_cold_start(env: dict[str, str], folder: Path, post: bool) -> dict[s
             result["first_sync_api_calls"] = answer.get("api_calls")
             result["first_sync_inserted"] = answer.get("inserted")
         return result
+
+
+def peak_rss_mb(pid: int) -> dict[int, float]:
+    """Peak RSS (VmHWM, from /proc) of a running process and of every process under it, by pid: for a
+    server, its own high-water mark, not one inherited by a fork of the benchmark."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, grew = {pid}, True
+    while grew:
+        children = {child for child, parent in parents.items() if parent in tree} - tree
+        tree, grew = tree | children, bool(children)
+    peaks = {}
+    for member in tree:
+        with contextlib.suppress(OSError):
+            found = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{member}/status").read_text())
+            if found:  # a kernel thread has none
+                peaks[member] = int(found.group(1)) / 1024
+    return peaks
+
+
+def function_memory(env: dict[str, str], folder: Path, requests: int = 2) -> dict[str, Any]:
+    """Start `functions-framework`, POST {} `requests` times (the first one cold), then read the peak RSS of
+    the server's processes (gunicorn's arbiter and its worker): what a Cloud Functions instance must hold."""
+    logs = Path(tempfile.mkdtemp(prefix="function-memory-", dir=folder))
+    deployed = {**env, "PYTHONPATH": str(FUNCTION_SITE)}  # only what requirements-function.txt installs
+    with start_functions_framework(os.environ, deployed, logs, timeout=START_TIMEOUT) as server:
+        answers = []
+        for _ in range(requests):
+            posted = time.perf_counter()
+            answer = _http("POST", server.url, {}, timeout=300)
+            answers.append({"post_s": time.perf_counter() - posted, **{k: answer.get(k) for k in
+                            ("status", "api_calls", "fetched", "inserted", "updated", "duration_s")}})
+        peaks = peak_rss_mb(server.proc.pid)
+    return {"requests": answers, "rss_mb_by_process": list(peaks.values()), "rss_mb": sum(peaks.values())}

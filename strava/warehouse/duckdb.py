@@ -1,14 +1,17 @@
 """`duckdb:PATH`: the embedded default warehouse, one local file.
 
-Batches arrive as Arrow tables and are merged in one transaction each; unchanged rows are not
-rewritten. A schema upgrade re-derives stored rows from `raw` in batches of REDERIVE_ROWS, one
-transaction each. The file is opened once per run and held, so a second concurrent run waits (bounded)
-for the first to finish instead of interleaving with it.
+Batches are merged in one transaction each; unchanged rows are not rewritten. Rows reach DuckDB as one
+list parameter per column. An Arrow table would hand a row over ≈ 35 µs quicker, but pyarrow and numpy
+cost 0.13 s to import and ≈ 85 MB in a backfill (docs/benchmarks.md).
+A schema upgrade re-derives stored rows from `raw` in batches of REDERIVE_ROWS, one transaction each.
+A file that this code already set up is recognised by the comments setup() left on it (one query).
+The file is opened once per run and held, so a second concurrent run waits (bounded) for the first to
+finish instead of interleaving with it.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import time
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
@@ -16,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from strava import schema
-from strava.analytics import create_views_duckdb
+from strava.analytics import VIEW_NAMES, create_views_duckdb
+from strava.analytics.duckdb_views import digest
+from strava.analytics.views import source
 from strava.errors import WarehouseError
 from strava.warehouse.base import UpsertResult
 from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
@@ -29,15 +33,11 @@ DUCKDB_TYPES = {
     schema.INT64: "BIGINT", schema.FLOAT64: "DOUBLE", schema.BOOL: "BOOLEAN", schema.STRING: "VARCHAR",
     schema.TIMESTAMP: "TIMESTAMPTZ", schema.DATETIME: "TIMESTAMP", schema.DATE: "DATE", schema.JSON: "JSON",
 }
-ARROW_TYPES = {
-    schema.INT64: pa.int64(), schema.FLOAT64: pa.float64(), schema.BOOL: pa.bool_(), schema.STRING: pa.string(),
-    schema.TIMESTAMP: pa.timestamp("us", tz="UTC"), schema.DATETIME: pa.timestamp("us"),
-    schema.DATE: pa.date32(), schema.JSON: pa.string(),
-}
 _NAMES = schema.ACTIVITIES.column_names
 MERGE_CHUNK_ROWS = 1000
+# `{batch}` is where a statement reads the rows handed over (see DuckDBWarehouse._with_batch).
 MERGE_ACTIVITIES = (
-    "MERGE INTO activities t USING (SELECT * EXCLUDE (raw), raw::JSON AS raw FROM batch) s ON t.id = s.id"
+    "MERGE INTO activities t USING (SELECT * EXCLUDE (raw), raw::JSON AS raw FROM {batch}) s ON t.id = s.id"
     " WHEN MATCHED AND t.raw::VARCHAR IS DISTINCT FROM s.raw::VARCHAR THEN UPDATE SET "
     + ", ".join(f'"{n}" = s."{n}"' for n in _NAMES if n != "id")
     + " WHEN NOT MATCHED THEN INSERT (" + ", ".join(f'"{n}"' for n in _NAMES) + ")"
@@ -48,7 +48,7 @@ KEYS = {"activities": "id", "sync_runs": "run_id", "athlete_settings": "effectiv
 REDERIVE_ROWS = 1000  # stored activities re-derived per transaction in a schema upgrade (bounded memory)
 REDERIVE = (
     "UPDATE activities SET " + ", ".join(f'"{n}" = d."{n}"' for n in DERIVED.column_names if n != "id")
-    + " FROM derived d WHERE activities.id = d.id"
+    + " FROM {batch} d WHERE activities.id = d.id"
 )
 
 
@@ -66,13 +66,25 @@ def _column_type(column: schema.Column) -> str:
     return DUCKDB_TYPES[column.type] + (" USING COMPRESSION zstd" if column.type == schema.JSON else "")
 
 
-def _arrow_type(column: schema.Column) -> pa.DataType:
-    return pa.list_(ARROW_TYPES[column.type]) if column.repeated else ARROW_TYPES[column.type]
+def _list_type(column: schema.Column) -> str:
+    """The DuckDB type of one row's value as handed over (JSON travels as text)."""
+    scalar = "VARCHAR" if column.type == schema.JSON else DUCKDB_TYPES[column.type]
+    return scalar + "[]" if column.repeated else scalar
 
 
-def arrow_batch(rows: Sequence[dict[str, Any]], table: schema.Table = schema.ACTIVITIES) -> pa.Table:
-    """Columnar copy of the rows, typed from the schema."""
-    return pa.table({c.name: pa.array([r.get(c.name) for r in rows], _arrow_type(c)) for c in table.columns})
+def list_batch(table: schema.Table) -> str:
+    """A subquery reading rows handed over as one list parameter per column ($1 = the first column's)."""
+    return "(SELECT " + ", ".join(
+        f'unnest(${i}::{_list_type(c)}[]) AS "{c.name}"'
+        for i, c in enumerate(table.columns, 1)) + ")"
+
+
+def setup_comments() -> dict[str, str]:
+    """The comments `setup()` leaves, by table or view: on schema_versions (written last) a digest of the
+    schema version and every table's DDL; on each view the digest of its source (create_views_duckdb)."""
+    tables = [str(schema.SCHEMA_VERSION), *(create_table_sql(t) for t in (schema.SCHEMA_VERSIONS, *schema.TABLES))]
+    made = "sha256:" + hashlib.sha256("\0".join(tables).encode()).hexdigest()
+    return {schema.SCHEMA_VERSIONS.name: made, **{name: digest(source(name, None)) for name in VIEW_NAMES}}
 
 
 def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
@@ -102,9 +114,10 @@ class DuckDBWarehouse:
         while True:
             try:
                 # One checkpoint when the run closes the file instead of one every few batches: each
-                # rewrites the growing table, which made a long backfill quadratic.
-                conn = duckdb.connect(str(self.path), config={"memory_limit": memory_limit,
-                                                              "checkpoint_threshold": "1GB"})
+                # rewrites the growing table, which made a long backfill quadratic. One thread: a run
+                # merges one batch at a time, and a second one only added CPU (docs/benchmarks.md).
+                conn = duckdb.connect(str(self.path), config={
+                    "memory_limit": memory_limit, "checkpoint_threshold": "1GB", "threads": 1})
                 conn.execute("SET TimeZone = 'UTC'")
                 return conn
             except duckdb.IOException as exc:
@@ -132,6 +145,9 @@ class DuckDBWarehouse:
         self._run("setup", self._setup)
 
     def _setup(self) -> None:
+        made = setup_comments()
+        if made.items() <= self._comments().items():  # set up by this very code: no DDL, no view to write
+            return
         self.conn.execute(create_table_sql(schema.SCHEMA_VERSIONS))
         stored = self.conn.execute("SELECT max(version) FROM schema_versions").fetchall()[0][0]
         upgrade = needs_upgrade(stored, self.description)  # before any DDL: a newer file stays untouched
@@ -145,6 +161,14 @@ class DuckDBWarehouse:
         if upgrade:
             self._replace_row(schema.SCHEMA_VERSIONS, version_row(self._rederive()))
         create_views_duckdb(self.conn)
+        self.conn.execute(f"COMMENT ON TABLE schema_versions IS '{made[schema.SCHEMA_VERSIONS.name]}'")
+
+    def _comments(self) -> dict[str, str]:
+        here = "database_name = current_database() AND schema_name = current_schema()"
+        return dict(self.conn.execute(
+            f"SELECT table_name, comment FROM duckdb_tables() WHERE table_name = 'schema_versions' AND {here} "
+            f"UNION ALL SELECT view_name, comment FROM duckdb_views() WHERE NOT internal AND NOT temporary "
+            f"AND {here}").fetchall())
 
     def _rederive(self) -> int:
         """Rewrite the typed columns of every stored activity from its raw JSON, in id order, one
@@ -158,12 +182,7 @@ class DuckDBWarehouse:
                 return done
             rows = derived_rows(stored)
             self.conn.begin()
-            self.conn.register("derived", arrow_batch(rows, DERIVED))
-            try:
-                self.conn.execute(REDERIVE)
-            finally:
-                with contextlib.suppress(duckdb.Error):
-                    self.conn.unregister("derived")
+            self._with_batch(REDERIVE, rows, DERIVED)
             self.conn.commit()
             done, after = done + len(rows), stored[-1][0]
 
@@ -181,16 +200,17 @@ class DuckDBWarehouse:
         inserted = updated = 0
         self.conn.begin()
         for start in range(0, len(rows), MERGE_CHUNK_ROWS):
-            self.conn.register("batch", arrow_batch(rows[start:start + MERGE_CHUNK_ROWS]))
-            try:
-                actions = self.conn.execute(MERGE_ACTIVITIES).fetchall()  # unchanged rows are not rewritten
-            finally:
-                with contextlib.suppress(duckdb.Error):  # after a failure the aborted transaction refuses it
-                    self.conn.unregister("batch")
+            # unchanged rows are not rewritten
+            actions = self._with_batch(MERGE_ACTIVITIES, rows[start:start + MERGE_CHUNK_ROWS], schema.ACTIVITIES)
             chunk_inserted = sum(1 for (action,) in actions if action == "INSERT")
             inserted, updated = inserted + chunk_inserted, updated + len(actions) - chunk_inserted
         self.conn.commit()
         return UpsertResult(inserted, updated)
+
+    def _with_batch(self, sql: str, rows: Sequence[dict[str, Any]], table: schema.Table) -> list[tuple]:
+        """Run `sql`, its `{batch}` reading `rows` of `table`."""
+        columns = [[row.get(name) for row in rows] for name in table.column_names]
+        return self.conn.execute(sql.format(batch=list_batch(table)), columns).fetchall()
 
     def activity_ids(self) -> set[int]:
         return self._run("read", lambda: {r[0] for r in self.conn.execute("SELECT id FROM activities").fetchall()})
@@ -237,13 +257,8 @@ class DuckDBWarehouse:
         self.conn.begin()
         self.conn.execute(f'DELETE FROM "{table.name}" WHERE activity_id IN (SELECT unnest(?::BIGINT[]))', [ids])
         if rows:
-            self.conn.register("batch", arrow_batch(rows, table))
-            try:
-                names = ", ".join(f'"{n}"' for n in table.column_names)
-                self.conn.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM batch')
-            finally:
-                with contextlib.suppress(duckdb.Error):
-                    self.conn.unregister("batch")
+            names = ", ".join(f'"{n}"' for n in table.column_names)
+            self._with_batch(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {{batch}}', rows, table)
         self.conn.commit()
 
     def activities_without(self, table: schema.Table, columns: Sequence[str], limit: int,

@@ -26,7 +26,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_REQUIREMENTS = ROOT / "requirements-function.txt"
-CLI_ONLY = ("duckdb", "pyarrow", "matplotlib", "tqdm")
+CLI_ONLY = ("duckdb", "matplotlib", "tqdm")
 # The embedded warehouse and its views (translated with sqlglot): main.py reaches them only for
 # STRAVA_WAREHOUSE=duckdb:..., never set when deployed.
 # The AWS adapters (boto3): main.py reaches them only for s3:... / awssecrets:..., in the Lambda deployment.

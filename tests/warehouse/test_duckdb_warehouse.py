@@ -185,3 +185,36 @@ def test_a_large_batch_fits_the_memory_cap(warehouse):
     result = warehouse.upsert_activities(rows(*generate_activities(20_000, 4)), "big")
     assert (result.inserted, result.updated) == (20_000, 0)
     assert warehouse.conn.execute("SELECT count(*) FROM activities").fetchall() == [(20_000,)]
+
+
+def test_rows_reach_duckdb_without_pyarrow_or_numpy(tmp_path):
+    """Installed or not, pyarrow and numpy would cost a run 0.13 s to import and ≈ 85 MB in a backfill."""
+    script = (
+        "import sys; from datetime import UTC, datetime\n"
+        "from strava.schema import activity_row\n"
+        "from strava.simulator import generate_activities\n"
+        "from strava.warehouse.duckdb import DuckDBWarehouse\n"
+        f"w = DuckDBWarehouse({str(tmp_path / 'w.duckdb')!r}); w.setup()\n"
+        "now = datetime.now(UTC)\n"
+        "print(w.upsert_activities([activity_row(a, now)[0] for a in generate_activities(18, 1)], 'k'))\n"
+        "w.close(); print(sorted({'pyarrow', 'numpy', 'pandas'} & set(sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split("\n")[:2] == ["UpsertResult(inserted=18, updated=0)", "[]"]
+
+
+def test_setup_of_an_unchanged_file_is_one_query(tmp_path, monkeypatch):
+    """Tables and views are looked at only when what setup() makes of a file changed (or was never recorded)."""
+    made, create_views = [], duck.create_views_duckdb
+    monkeypatch.setattr(duck, "create_views_duckdb", lambda conn: made.append(create_views(conn)))
+    path = tmp_path / "w.duckdb"
+    for _ in range(2):
+        w = DuckDBWarehouse(path)
+        w.setup()
+        w.close()
+    assert len(made) == 1
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)  # newer code: tables looked at
+    for _ in range(2):
+        w = DuckDBWarehouse(path)
+        w.setup()
+        w.close()
+    assert len(made) == 2
