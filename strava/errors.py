@@ -52,6 +52,12 @@ class WarehouseError(SyncError):
     kind = "warehouse"
 
 
+class QueueError(SyncError):
+    """The task queue could not take a continuation (transient: the next scheduled run continues)."""
+
+    kind = "task_queue"
+
+
 class MassDeleteRefused(SyncError):
     kind = "mass_delete_refused"
     needs_human = True

@@ -16,7 +16,9 @@ Control endpoints (never rate limited, not in `request_log`), all JSON:
   POST   /_sim/config              any of: rotate, scope, authorize_scope, deny_authorize, inactive,
                                    read_limits [15min, daily], overall_limits, latency,
                                    usage [read15, read_daily(, overall15, overall_daily)],
-                                   revoke_refresh_token (true), advance_clock (seconds)
+                                   revoke_refresh_token (true), advance_clock (seconds),
+                                   clock (epoch seconds, forward only: the virtual clock
+                                   that rate windows, token expiry and new uploads follow)
 
 Errors answer {"error": text}: 404 for an unknown activity or endpoint, 400 for a bad request.
 """

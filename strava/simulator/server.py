@@ -242,6 +242,14 @@ class StravaSimulator(OAuthMixin):
         with self._lock:
             self._clock_shift += seconds
 
+    def set_clock(self, moment: float) -> None:
+        """Jump the clock to epoch `moment` (a simulated schedule: the next run's time). Never backwards:
+        rate windows and token expiry only move forward."""
+        with self._lock:
+            if moment < self.now():
+                raise ValueError(f"the clock only moves forward: {moment} is before {self.now()}")
+            self._clock_shift = moment - self._clock()
+
     def configure(self, **config: Any) -> None:
         """Several knobs at once; the keys of POST /_sim/config."""
         setters: dict[str, Callable[[Any], None]] = {
@@ -254,6 +262,7 @@ class StravaSimulator(OAuthMixin):
             "usage": lambda v: self.set_usage(*(int(x) for x in v)),
             "revoke_refresh_token": lambda v: self.revoke_refresh_token() if v else None,
             "advance_clock": lambda v: self.advance_clock(float(v)),
+            "clock": lambda v: self.set_clock(float(v)),
         }
         unknown = set(config) - set(setters)
         if unknown:

@@ -13,19 +13,15 @@ Faults: `fail(operation, status)` makes an operation answer an HTTP error (403 f
 from __future__ import annotations
 
 import base64
-import json
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import google_crc32c
 
-STATUS = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 409: "ALREADY_EXISTS",
-          429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
+from tests.fakes.rest import ApiError, LocalService
+
 ROUTES = [  # (method, pattern, operation)
     ("GET", r"/v1/projects/([^/]+)/secrets/([^/:]+)/versions/([^/:]+):access", "access"),
     ("GET", r"/v1/projects/([^/]+)/secrets/([^/:]+)/versions/([^/:]+)", "get_version"),
@@ -37,12 +33,6 @@ ROUTES = [  # (method, pattern, operation)
     ("GET", r"/v1/projects/([^/]+)/secrets/([^/:]+)", "get_secret"),
     ("POST", r"/v1/projects/([^/]+)/secrets", "create_secret"),
 ]
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 @dataclass
@@ -58,28 +48,14 @@ class Secret:
     versions: list[Version] = field(default_factory=list)
 
 
-class FakeSecretManager:
+class FakeSecretManager(LocalService):
     """The service's state; `url` is what SECRET_MANAGER_EMULATOR_HOST gets."""
 
     def __init__(self) -> None:
         self.secrets: dict[tuple[str, str], Secret] = {}
         self.faults: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []  # (operation, secret id)
-        self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FakeSecretManager:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__()
 
     # --- helpers for tests -------------------------------------------------------------------------------
 
@@ -227,33 +203,3 @@ def _states(filter_text: str) -> set[str] | None:
             raise ApiError(400, f"unsupported filter {filter_text!r}")
         states.add(match.group(1).upper())
     return states
-
-
-def _handler(service: FakeSecretManager) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def _serve(self, method: str) -> None:
-            url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            try:
-                body = json.loads(self.rfile.read(length) or b"{}")
-                answer, code = service.handle(method, url.path, parse_qs(url.query), body), 200
-            except ApiError as exc:
-                answer = {"error": {"code": exc.code, "message": exc.message, "status": STATUS.get(exc.code, "")}}
-                code = exc.code
-            data = json.dumps(answer).encode()
-            self.send_response(code)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            self._serve("GET")
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._serve("POST")
-
-        def log_message(self, *args: Any) -> None:  # keep test output quiet
-            pass
-
-    return Handler

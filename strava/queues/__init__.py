@@ -1,0 +1,19 @@
+"""Task queues behind one interface; `open_task_queue` picks one from `STRAVA_TASKS`.
+
+`cloudtasks:projects/P/locations/L/queues/Q` delivers each task as an HTTP POST to `target_url` (the
+function), authenticated with an OIDC token of `service_account` (the function's invoker).
+"""
+
+from __future__ import annotations
+
+from strava.queues.base import TaskQueue
+from strava.settings import split_spec
+
+__all__ = ["TaskQueue", "open_task_queue"]
+
+
+def open_task_queue(spec: str, *, target_url: str, service_account: str) -> TaskQueue:
+    _, rest = split_spec(spec, "STRAVA_TASKS", ("cloudtasks",))
+    from strava.queues.cloudtasks import CloudTasksQueue  # Google libraries: lazily
+
+    return CloudTasksQueue.from_spec(rest, target_url=target_url, service_account=service_account)
