@@ -1,4 +1,5 @@
-"""Cloud Function entry point (functions-framework target `run`): POST {} or {"full": true}.
+"""Cloud Function entry points (functions-framework targets): `run`, POST {} or {"full": true} (or a
+Cloud Tasks task's {"webhook_event": {...}}), and `webhook`, Strava's webhook callback.
 
 Thin on purpose: validate the request, run the configured sync, answer its JSON summary.
 Nothing heavy is imported at module level (cold starts). Settings are read on every request; the
@@ -18,6 +19,7 @@ import threading
 
 from strava.logs import log_context, setup_logging
 from strava.trigger import MAX_BODY_BYTES, Rejection, parse_trigger
+from strava.webhook import MAX_EVENT_BYTES
 
 setup_logging(json_lines=True, stream=sys.stdout)  # one JSON object per line: what Cloud Logging parses
 log = logging.getLogger("strava.main")
@@ -36,7 +38,7 @@ def run(request):
                          options.status, dict(options.headers))
         try:
             with _lock:
-                summary = _sync(options.full, options.allow_mass_delete)
+                summary = _sync(options.full, options.allow_mass_delete, options.webhook_event)
         except Exception as exc:  # noqa: BLE001 - run_sync never raises: a bug here still answers JSON
             log.exception("sync crashed: %s", type(exc).__name__)
             return _json({"status": "failed", "error": {"kind": "internal", "message": type(exc).__name__}}, 500)
@@ -50,7 +52,7 @@ def _http_status(summary) -> int:
     return 503 if summary.error["kind"] == "strava_unavailable" else 500
 
 
-def _sync(full: bool, allow_mass_delete: bool):
+def _sync(full: bool, allow_mass_delete: bool, webhook_event=None):
     from strava.secrets import open_secret_store
     from strava.sync import own_warehouse, run_sync
     from strava.warehouse import open_warehouse
@@ -64,7 +66,18 @@ def _sync(full: bool, allow_mass_delete: bool):
         return _kept(spec, open_secret_store) if spec.startswith(_REUSABLE) else open_secret_store(spec)
 
     return run_sync(full=full, allow_mass_delete=allow_mass_delete, open_secrets=open_secrets,
-                    lease_warehouse=lease_warehouse)
+                    lease_warehouse=lease_warehouse, webhook_events=None if webhook_event is None else [webhook_event])
+
+
+def webhook(request):
+    """Strava's callback: GET answers the subscription check, POST makes a valid event of ours durable
+    (Cloud Tasks task or local spool) and answers 200. Never calls Strava or the warehouse: it must
+    answer within 2 s. Every outcome is logged."""
+    from strava.intake import receive
+
+    body = request.stream.read(MAX_EVENT_BYTES + 1) if request.method == "POST" else b""
+    status, payload = receive(request.method, dict(request.args), body, _kept)
+    return _json(payload, status, {"Allow": "GET, POST"} if status == 405 else None)
 
 
 def _kept(spec: str, factory):

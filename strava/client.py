@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from strava.errors import BadResponse
+from strava.errors import BadResponse, NotFound
 from strava.http import StravaHTTP
 from strava.ratelimit import RateBudget
 from strava.settings import Settings
@@ -106,6 +106,40 @@ class StravaClient:
             kind = type(athlete).__name__
             raise BadResponse(f"Strava answered /athlete with a {kind} instead of an object")
         return athlete
+
+    def get_activity(self, access_token: str, activity_id: int) -> dict | None:
+        """GET /activities/{id}: the activity, or None when Strava answers 404 (deleted, or not ours)."""
+        try:
+            activity = self.http.request("GET", self._api(f"activities/{int(activity_id)}"),
+                                         access_token=access_token)
+        except NotFound:
+            return None
+        if not isinstance(activity, dict):
+            raise BadResponse(f"Strava answered /activities/{{id}} with a {type(activity).__name__}, not an object")
+        return activity
+
+    # --- webhook subscription (the app's client id and secret, no athlete token) ---------------------------
+
+    def create_push_subscription(self, client_id: str | int, client_secret: str, callback_url: str,
+                                 verify_token: str) -> int:
+        """Strava checks the callback (GET with hub.challenge) before answering; returns the subscription id."""
+        data = {"client_id": str(client_id), "client_secret": client_secret, "callback_url": callback_url,
+                "verify_token": verify_token}
+        answer = self.http.request("POST", self._api("push_subscriptions"), data=data)
+        if not isinstance(answer, dict) or isinstance(answer.get("id"), bool) or not isinstance(answer.get("id"), int):
+            raise BadResponse("Strava's answer to POST /push_subscriptions lacks the subscription id")
+        return answer["id"]
+
+    def push_subscriptions(self, client_id: str | int, client_secret: str) -> list[dict]:
+        params = {"client_id": str(client_id), "client_secret": client_secret}
+        answer = self.http.request("GET", self._api("push_subscriptions"), params=params)
+        if not isinstance(answer, list):
+            raise BadResponse(f"Strava answered GET /push_subscriptions with a {type(answer).__name__}, not a list")
+        return [item for item in answer if isinstance(item, dict)]
+
+    def delete_push_subscription(self, client_id: str | int, client_secret: str, subscription_id: int) -> None:
+        params = {"client_id": str(client_id), "client_secret": client_secret}
+        self.http.request("DELETE", self._api(f"push_subscriptions/{int(subscription_id)}"), params=params)
 
     def _token_request(self, client_id: str | int, client_secret: str, **grant: str) -> TokenGrant:
         data = {"client_id": str(client_id), "client_secret": client_secret, **grant}

@@ -48,6 +48,18 @@ class BadResponse(StravaError):
     kind = "bad_response"
 
 
+class NotFound(BadResponse):
+    """404: the object does not exist (or is not ours to see). Callers that expect it catch it."""
+
+
+class Deauthorized(StravaError):
+    """The athlete revoked this app's access (a webhook event, confirmed by a refused token refresh):
+    their Strava data was deleted from the warehouse. Authorizing again (`python -m strava auth`) resumes."""
+
+    kind = "deauthorized"
+    needs_human = True
+
+
 class WarehouseError(SyncError):
     kind = "warehouse"
 

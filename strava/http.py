@@ -29,6 +29,7 @@ from strava.errors import (
     BadResponse,
     ConfigError,
     MissingScope,
+    NotFound,
     RefreshTokenInvalid,
     StravaUnavailable,
     SyncError,
@@ -154,6 +155,8 @@ class StravaHTTP:
             raise self.budget.exceeded(is_read=call.method == "GET")
         if response.status_code >= 400:
             raise call.redacted(fault_error(response, call.where))
+        if response.status_code == 204:  # DELETE /push_subscriptions/{id}: no body
+            return None
         return parse_json(response, call.where)
 
 
@@ -212,6 +215,8 @@ def fault_error(response: requests.Response, where: str) -> SyncError:
             "deactivated the app; the owner must renew the subscription or reactivate the app at "
             "https://www.strava.com/settings/api."
         )
+    if status == 404:
+        return NotFound(f"Strava answered 404 {message} to {where} ({detail})")
     return BadResponse(f"Strava answered {status} {message} to {where} ({detail})")
 
 

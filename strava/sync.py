@@ -22,6 +22,7 @@ from typing import Any
 
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from strava import events
 from strava.client import StravaClient
 from strava.errors import (
     ConfigError,
@@ -38,6 +39,7 @@ from strava.schema import NotAnActivity, activity_row
 from strava.secrets import Credentials, SecretStore, open_secret_store
 from strava.settings import Settings
 from strava.warehouse import Warehouse, open_warehouse
+from strava.webhook import Event
 
 log = logging.getLogger("strava.sync")
 
@@ -65,6 +67,7 @@ class RunSummary:
     needs_human: bool = False  # retrying cannot help: logged CRITICAL with what to do
     batches: int = 0
     problems: int = 0
+    events: int = 0  # webhook events applied (each confirmed by one read)
 
     def fail(self, exc: SyncError, status: str = "failed") -> None:
         self.status, self.error = status, {"kind": exc.kind, "message": str(exc)}
@@ -96,15 +99,18 @@ def run_sync(settings: Settings | None = None, *, full: bool = False, allow_mass
              client: StravaClient | None = None, run_id: str | None = None,
              progress: Callable[[int], None] | None = None,
              open_secrets: Callable[[str], SecretStore] = open_secret_store,
-             lease_warehouse: Callable[[str], AbstractContextManager[Warehouse]] = own_warehouse) -> RunSummary:
+             lease_warehouse: Callable[[str], AbstractContextManager[Warehouse]] = own_warehouse,
+             webhook_events: list[Event] | None = None) -> RunSummary:
     """Run one sync and return its summary. Never raises: however the run ends (settings that do not
     parse, a store or warehouse that will not open, Strava, the warehouse, a bug), it logs exactly one
     `sync_finished` line and, once a warehouse is open, records one `sync_runs` row.
 
     What is not passed comes from the environment: `settings`, then the secret store (`open_secrets`)
     and the warehouse (`lease_warehouse`: its context decides whether the warehouse is closed after).
+    `webhook_events` (a Cloud Tasks task's): apply only those; otherwise spooled events are applied first.
     """
-    summary = RunSummary(mode="full" if full else "incremental", **({"run_id": run_id} if run_id else {}))
+    mode = "webhook" if webhook_events is not None else "full" if full else "incremental"
+    summary = RunSummary(mode=mode, **({"run_id": run_id} if run_id else {}))
     with log_context(run_id=summary.run_id), contextlib.ExitStack() as held:
         try:
             settings = settings or Settings.from_env()
@@ -112,7 +118,8 @@ def run_sync(settings: Settings | None = None, *, full: bool = False, allow_mass
             warehouse = warehouse or held.enter_context(_warehouse_call(lease_warehouse, settings.warehouse))
             client = client or StravaClient(settings)
             _warehouse_call(warehouse.setup)
-            _sync(settings, client, warehouse, secrets, summary, allow_mass_delete, progress)
+            pending = events.Pending(webhook_events) if webhook_events is not None else events.spooled(settings)
+            _sync(settings, client, warehouse, secrets, summary, allow_mass_delete, progress, pending)
         except BaseException as exc:  # noqa: BLE001 - every ending is summarised; interruptions re-raised
             _fail(summary, exc)
             if not isinstance(exc, Exception):  # Ctrl-C, SystemExit: logged and recorded, then let through
@@ -142,8 +149,13 @@ def _finish(summary: RunSummary, warehouse: Warehouse | None, client: StravaClie
 
 
 def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store: SecretStore,
-          summary: RunSummary, allow_mass_delete: bool, progress: Callable[[int], None] | None) -> None:
-    access_token = _access_token(client, store, summary, settings.rotation_wait)
+          summary: RunSummary, allow_mass_delete: bool, progress: Callable[[int], None] | None,
+          pending: events.Pending) -> None:
+    access_token = events.get_token(pending, lambda: _access_token(client, store, summary, settings.rotation_wait),
+                                    warehouse)
+    events.apply_events(pending, client, warehouse, access_token, summary)
+    if summary.mode == "webhook":
+        return
     after = 0 if summary.mode == "full" else _after_epoch(warehouse, settings.lookback_days)
     summary.after = after
     event(log, logging.INFO, "listing activities", mode=summary.mode, after=after)
@@ -165,6 +177,11 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
     _store(warehouse, batch, summary)
     if summary.mode == "full":
         _reconcile_deletions(warehouse, seen, summary, allow_mass_delete)
+
+
+def athlete_access_token(settings: Settings, client: StravaClient, store: SecretStore) -> str:
+    """An access token for commands other than sync (a rotated refresh token is saved first)."""
+    return _access_token(client, store, RunSummary(mode="command"), settings.rotation_wait)
 
 
 def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary, rotation_wait: float) -> str:

@@ -13,6 +13,15 @@ class Credentials:
     refresh_token: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class WebhookConfig:
+    """What `webhook subscribe` stores and the webhook function checks every request against."""
+
+    verify_token: str = field(default="", repr=False)
+    subscription_id: int | None = None
+    athlete_id: int | None = None
+
+
 class SecretStore(Protocol):
     description: str  # where the secrets live, safe to print (never a value)
 
@@ -24,3 +33,9 @@ class SecretStore(Protocol):
 
     def save(self, credentials: Credentials) -> None:
         """Write all three (onboarding). Raises ConfigError."""
+
+    def read_webhook(self) -> WebhookConfig:
+        """The webhook subscription's values; empty ones when never subscribed. Raises ConfigError."""
+
+    def save_webhook(self, config: WebhookConfig) -> None:
+        """Persist the webhook subscription's values (the OAuth ones stay as they are). Raises ConfigError."""

@@ -1,18 +1,21 @@
-"""`file:PATH`: a JSON object with client_id, client_secret and refresh_token (mode 0600)."""
+"""`file:PATH`: a JSON object with client_id, client_secret and refresh_token (mode 0600), and after
+`webhook subscribe` also webhook_verify_token, webhook_subscription_id and athlete_id."""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from strava.durable import replace_file
 from strava.errors import ConfigError
-from strava.secrets.base import Credentials
+from strava.secrets.base import Credentials, WebhookConfig
 
 KEYS = ("client_id", "client_secret", "refresh_token")
+WEBHOOK_KEYS = {"verify_token": "webhook_verify_token", "subscription_id": "webhook_subscription_id",
+                "athlete_id": "athlete_id"}
 
 
 class FileSecretStore:
@@ -44,22 +47,37 @@ class FileSecretStore:
         self._write({**self._load(), "refresh_token": token})
 
     def save(self, credentials: Credentials) -> None:
-        self._write(asdict(credentials))
+        """The three OAuth values; any other key already in the file (webhook values...) is kept."""
+        try:
+            kept = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            kept = {}
+        self._write({**(kept if isinstance(kept, dict) else {}), **asdict(credentials)})
+
+    def read_webhook(self) -> WebhookConfig:
+        data = self._load()
+        values = {field: data.get(key) for field, key in WEBHOOK_KEYS.items()}
+        for field in ("subscription_id", "athlete_id"):
+            value = values[field]
+            if value is not None and (isinstance(value, bool) or not str(value).isdigit()):
+                raise ConfigError(f"secrets file {self.path}: {WEBHOOK_KEYS[field]} must be a number")
+            values[field] = int(value) if value is not None else None
+        return WebhookConfig(str(values["verify_token"] or ""), values["subscription_id"], values["athlete_id"])
+
+    def save_webhook(self, config: WebhookConfig) -> None:
+        """Only the webhook keys change (a key whose value is None is removed); the rest stays as written."""
+        data = self._load()
+        for field, key in WEBHOOK_KEYS.items():
+            value = getattr(config, field)
+            if value is None or value == "":
+                data.pop(key, None)
+            else:
+                data[key] = value
+        self._write(data)
 
     def _write(self, data: dict[str, Any]) -> None:
         """Atomic rewrite: temp file (0600) in the same folder, fsync, rename."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".secrets-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    os.fchmod(f.fileno(), 0o600)
-                    json.dump(data, f, indent=2)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            replace_file(self.path, json.dumps(data, indent=2))
         except OSError as exc:
             raise ConfigError(f"could not write secrets file {self.path}: {exc.strerror}") from None
