@@ -9,10 +9,17 @@ locals {
     "strava/analytics/__init__.py",
     "strava/analytics/views.py",
     "strava/client.py",
+    "strava/durable.py",
     "strava/errors.py",
+    "strava/events.py",
     "strava/gcp.py",
     "strava/http.py",
+    "strava/intake.py",
     "strava/logs.py",
+    "strava/queues/__init__.py",
+    "strava/queues/base.py",
+    "strava/queues/cloudtasks.py",
+    "strava/queues/spool.py",
     "strava/ratelimit.py",
     "strava/schema.py",
     "strava/secrets/__init__.py",
@@ -27,6 +34,7 @@ locals {
     "strava/warehouse/bigquery.py",
     "strava/warehouse/bigquery_schema.py",
     "strava/warehouse/upgrade.py",
+    "strava/webhook.py",
   ]
   function_view_sql     = "strava/analytics/sql/bigquery/*.sql"
   function_source_files = concat(local.function_modules, tolist(fileset(local.repo_root, local.function_view_sql)))

@@ -5,7 +5,8 @@ import re
 from tests.terraform.hcl import TF_DIR, Module, single, var_refs
 
 REQUIRED_APIS = {
-    "artifactregistry", "bigquery", "cloudbuild", "cloudfunctions", "cloudresourcemanager", "cloudscheduler", "iam",
+    "artifactregistry", "bigquery", "cloudbuild", "cloudfunctions", "cloudresourcemanager", "cloudscheduler",
+    "cloudtasks", "iam",
     "logging", "monitoring", "run", "secretmanager", "storage",
 }
 
