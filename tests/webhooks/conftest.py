@@ -72,9 +72,10 @@ def engine(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def hooked(make_simulator, function_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
            capsys: pytest.CaptureFixture) -> Callable[..., Hooked]:
-    """Factory: `hooked(warehouse_spec, activities=20, seed=5)` -> a subscribed, synced Hooked."""
+    """Factory: `hooked(warehouse_spec, activities=20, seed=5, webhook_env={})` -> a subscribed, synced
+    Hooked (`webhook_env`: more configuration for the webhook function only)."""
 
-    def make(warehouse: str, activities: int = 20, seed: int = 5) -> Hooked:
+    def make(warehouse: str, activities: int = 20, seed: int = 5, webhook_env: dict | None = None) -> Hooked:
         sim = make_simulator(activities=activities, seed=seed)
         secrets = tmp_path / "secrets.json"
         secrets.write_text(json.dumps(sim.secrets() | {"note": "written by hand"}))
@@ -82,7 +83,7 @@ def hooked(make_simulator, function_server, tmp_path: Path, monkeypatch: pytest.
                "STRAVA_SECRETS": f"file:{secrets}", "STRAVA_WAREHOUSE": warehouse, "STRAVA_RETRY_SECONDS": "0.5"}
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        server = function_server(env, target="webhook")
+        server = function_server(env | (webhook_env or {}), target="webhook")
         assert cli.main(["webhook", "subscribe", "--callback-url", server.url]) == 0
         assert json.loads(capsys.readouterr().out.splitlines()[-1])["created"] is True
         world = Hooked(sim, server, secrets, warehouse, env)
