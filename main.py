@@ -1,7 +1,8 @@
 """Cloud Function entry points (functions-framework targets): `run`, POST {} or {"full": true} (or a
 Cloud Tasks task's {"webhook_event": {...}}), and `webhook`, Strava's webhook callback.
 
-Thin on purpose: validate the request, run the configured sync, answer its JSON summary.
+Thin on purpose: validate the request, run the configured sync, queue its continuation when the rate
+limit stopped it with work left (STRAVA_TASKS), answer its JSON summary.
 Nothing heavy is imported at module level (cold starts). Settings are read on every request; the
 remote clients (BigQuery, Secret Manager) are created on the first request that needs them and reused
 by a warm instance, while a DuckDB file and a secrets file are opened per request (and the DuckDB file
@@ -39,6 +40,8 @@ def run(request):
         try:
             with _lock:
                 summary = _sync(options.full, options.allow_mass_delete, options.webhook_event)
+            if options.webhook_event is None:  # a webhook task stopped by the budget is retried by its queue
+                _continue(summary)
         except Exception as exc:  # noqa: BLE001 - run_sync never raises: a bug here still answers JSON
             log.exception("sync crashed: %s", type(exc).__name__)
             return _json({"status": "failed", "error": {"kind": "internal", "message": type(exc).__name__}}, 500)
@@ -81,6 +84,16 @@ def webhook(request):
     body = request.stream.read(MAX_EVENT_BYTES + 1) if request.method == "POST" else b""
     status, payload = receive(request.method, dict(request.args), body, _kept)
     return _json(payload, status, {"Allow": "GET, POST"} if status == 405 else None)
+
+
+def _continue(summary) -> None:
+    """Stopped by a rate window with work left: a Cloud Tasks task runs the next part after the reset."""
+    from strava.continuation import continuation, schedule_continuation
+    from strava.settings import Settings
+
+    plan = continuation(summary.status, summary.mode, summary.resume_at)
+    if plan is not None:
+        schedule_continuation(plan, Settings.from_env())
 
 
 def _kept(spec: str, factory):

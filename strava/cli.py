@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
-from collections.abc import Sequence
-from datetime import date
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from strava.errors import SyncError
@@ -37,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true", help="list everything and reconcile deletions")
     p.add_argument("--allow-mass-delete", action="store_true",
                    help="with --full: allow deleting more than half the stored activities")
+    p.add_argument("--until-done", action="store_true",
+                   help="when Strava's rate limit stops the run, wait for the window to reset (with a countdown) "
+                        "and continue, until the backfill or the reconciliation is done")
     p.set_defaults(handler=_sync)
 
     p = sub.add_parser("auth", help="authorize this app in a browser once and store the refresh token")
@@ -111,12 +116,34 @@ def _print_summary(summary: dict) -> None:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    from strava.continuation import continuation
     from strava.sync import run_sync
 
-    with _progress_bar() as progress:
-        summary = run_sync(full=args.full, allow_mass_delete=args.allow_mass_delete, progress=progress)
-    _print_summary(summary.to_dict())
-    return 1 if summary.status == "failed" else 0
+    while True:
+        with _progress_bar() as progress:
+            summary = run_sync(full=args.full, allow_mass_delete=args.allow_mass_delete, progress=progress)
+        _print_summary(summary.to_dict())
+        plan = continuation(summary.status, summary.mode, summary.resume_at) if args.until_done else None
+        if plan is None:
+            return 1 if summary.status == "failed" else 0
+        _countdown(plan.at)
+
+
+SLEEP: Callable[[float], None] = time.sleep  # module attributes, so a test can pass time without waiting
+CLOCK: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+
+def _countdown(until: datetime) -> None:
+    """Wait for `until`, counting down on stderr: live on a terminal, one line a minute otherwise."""
+    live, shown = sys.stderr.isatty(), None
+    while (left := math.ceil((until - CLOCK()).total_seconds())) > 0:
+        if live or left // 60 != shown:
+            shown = left // 60
+            text = f"Strava's rate window resets: continuing at {until:%H:%M:%S} UTC, in {shown:02d}:{left % 60:02d}"
+            print("\r" + text if live else text, end="" if live else "\n", file=sys.stderr, flush=True)
+        SLEEP(min(1.0, left))
+    if live:
+        print(file=sys.stderr)
 
 
 class _progress_bar:

@@ -100,23 +100,25 @@ class StravaClient:
             yield items
             page += 1
 
+    def get_activity(self, access_token: str, activity_id: int) -> dict | None:
+        """GET /activities/{id}: the activity (as detail), or None when Strava answers 404, which is what a
+        deleted activity gets (and one the token may no longer see): an answer, never an error."""
+        try:
+            activity = self.http.request("GET", self._api(f"activities/{int(activity_id)}"),
+                                         access_token=access_token)
+        except NotFound:
+            return None
+        if not isinstance(activity, dict) or "id" not in activity:
+            raise BadResponse(f"Strava answered /activities/{activity_id} with a {type(activity).__name__} "
+                              "that is not an activity")
+        return activity
+
     def get_athlete(self, access_token: str) -> dict:
         athlete = self.http.request("GET", self._api("athlete"), access_token=access_token)
         if not isinstance(athlete, dict):
             kind = type(athlete).__name__
             raise BadResponse(f"Strava answered /athlete with a {kind} instead of an object")
         return athlete
-
-    def get_activity(self, access_token: str, activity_id: int) -> dict | None:
-        """GET /activities/{id}: the activity, or None when Strava answers 404 (deleted, or not ours)."""
-        try:
-            activity = self.http.request("GET", self._api(f"activities/{int(activity_id)}"),
-                                         access_token=access_token)
-        except NotFound:
-            return None
-        if not isinstance(activity, dict):
-            raise BadResponse(f"Strava answered /activities/{{id}} with a {type(activity).__name__}, not an object")
-        return activity
 
     # --- webhook subscription (the app's client id and secret, no athlete token) ---------------------------
 

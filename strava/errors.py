@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class SyncError(Exception):
     """Base class. `kind` is stable (it appears in summaries, logs and `sync_runs`)."""
@@ -35,9 +37,14 @@ class AppInactive(StravaError):
 
 
 class RateLimited(StravaError):
-    """Strava answered 429, or the run's budget would cross a limit. The run ends `partial`."""
+    """Strava answered 429, or the run's budget would cross a limit. The run ends `partial`.
+    `resets_at`: when the exhausted window resets (UTC), when known: the moment a continuation may start."""
 
     kind = "rate_limited"
+
+    def __init__(self, message: str, resets_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.resets_at = resets_at
 
 
 class StravaUnavailable(StravaError):
@@ -49,7 +56,7 @@ class BadResponse(StravaError):
 
 
 class NotFound(BadResponse):
-    """404: the object does not exist (or is not ours to see). Callers that expect it catch it."""
+    """Strava answered 404: the object is gone (deleted) or no longer visible to this token."""
 
 
 class Deauthorized(StravaError):

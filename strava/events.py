@@ -27,7 +27,8 @@ from strava.webhook import Event, event_from, problem
 log = logging.getLogger("strava.events")
 
 MAX_ACTIVITIES_PER_RUN = 100  # a flood of events waits for later runs instead of eating the listing's budget
-# DetailedActivity keys a listing never has: kept out of `raw`, so the next listing does not see a change.
+# DetailedActivity keys a listing never has: kept out of `raw` (stored in the listing's summary form,
+# resource_state 2), so the next listing does not see a change.
 DETAIL_ONLY = ("description", "calories", "laps", "splits_metric", "splits_standard", "segment_efforts",
                "best_efforts", "photos", "similar_activities", "stats_visibility", "available_zones",
                "hide_from_home", "device_name", "embed_token", "partner_brand_tag", "highlighted_kudosers",
@@ -126,8 +127,9 @@ def _apply_one(activity_id: int, owner_id: int, client: StravaClient, warehouse:
     if (activity.get("athlete") or {}).get("id") != owner_id:
         log.warning("webhook: activity %s belongs to another athlete; ignored", activity_id)
         return
+    summary_form = {k: v for k, v in activity.items() if k not in DETAIL_ONLY} | {"resource_state": 2}
     try:
-        row, _ = activity_row({k: v for k, v in activity.items() if k not in DETAIL_ONLY}, now)
+        row, _ = activity_row(summary_form, now)
     except NotAnActivity as exc:
         raise BadResponse(f"Strava's answer for activity {activity_id} is not an activity: {exc}") from None
     result = warehouse.upsert_activities([row], f"{summary.run_id}-event-{activity_id}")

@@ -9,7 +9,6 @@ Nothing here calls Strava or the warehouse: the answer must reach Strava within 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -72,11 +71,9 @@ def _config(settings: Settings, kept: Kept) -> WebhookConfig:
 
 
 def _queue(settings: Settings, kept: Kept) -> TaskQueue:
-    spec = os.environ.get("STRAVA_TASKS", "")
-    if spec:
-        return kept(spec, lambda s: open_task_queue(
-            s, target_url=os.environ.get("STRAVA_TASKS_TARGET_URL", ""),
-            service_account=os.environ.get("STRAVA_TASKS_SERVICE_ACCOUNT", "")))
+    if settings.tasks:
+        return kept(settings.tasks, lambda spec: open_task_queue(
+            spec, target_url=settings.tasks_target_url, service_account=settings.tasks_service_account))
     path = spool_path(settings)
     if path is None:
         raise ConfigError("no queue for webhook events: set STRAVA_TASKS=cloudtasks:projects/P/locations/L/"

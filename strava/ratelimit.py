@@ -98,7 +98,7 @@ class RateBudget:
                 window.roll(now, period)
                 used = window.used()
                 if window.limit is not None and used is not None and window.limit - used - 1 < self.reserve:
-                    raise RateLimited(self._refusal(scope, period, used, window.limit, now))
+                    raise RateLimited(self._refusal(scope, period, used, window.limit, now), next_reset(now, period))
         for scope in scopes:
             for period in PERIODS:
                 self._windows[scope, period].pending += 1
@@ -114,11 +114,12 @@ class RateBudget:
                     return RateLimited(
                         f"Strava refused the request (429 Rate Limit Exceeded): {_label(scope, period)} "
                         f"{window.usage} of {window.limit} requests used; {_reset_text(now, period)}. "
-                        "The next run continues where this one stopped."
+                        "The next run continues where this one stopped.", next_reset(now, period)
                     )
         return RateLimited(
             f"Strava refused the request (429 Rate Limit Exceeded); {_reset_text(now, '15min')} "
-            f"and {_reset_text(now, 'daily')}. The next run continues where this one stopped."
+            f"and {_reset_text(now, 'daily')}. The next run continues where this one stopped.",
+            next_reset(now, "15min"),
         )
 
     def snapshot(self) -> dict[str, int | None]:

@@ -184,12 +184,27 @@ ATHLETE_SETTINGS = Table(
     description="Dated FTP and weight; each activity uses the values in force on its local date.",
 )
 
+SYNC_STATE = Table(
+    "sync_state",
+    (
+        Column("name", STRING, "What the state is for: 'reconcile' (the deletion pass)", required=True),
+        Column("pass_id", STRING, "The run that started the pass; null when none is running"),
+        Column("pass_started_at", TIMESTAMP, "When the pass started"),
+        Column("reconciled_through", TIMESTAMP, "Every activity starting at or before this instant was "
+               "compared with Strava's listing in this pass; null when none is running"),
+        Column("examined", INT64, "Stored activities compared so far in this pass"),
+        Column("archived", INT64, "Activities this pass archived as deleted so far"),
+        Column("updated_at", TIMESTAMP, "When the row was written", required=True),
+    ),
+    description="Where resumable work stands (one row per name): a run stopped by the rate limit continues here.",
+)
+
 # Tables whose rows each belong to one stored activity (an `activity_id` column): written per activity with
 # `Warehouse.replace_activity_rows`, found missing with `activities_without`, and removed with the activity
 # when it is archived. Streams, metrics, weather... append their tables here.
 ACTIVITY_TABLES: tuple[Table, ...] = ()
 
-TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS, *ACTIVITY_TABLES)
+TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS, SYNC_STATE, *ACTIVITY_TABLES)
 
 # The warehouse's own bookkeeping, created by `setup()` (not by Terraform): losing it is harmless, the
 # next run re-derives every row from `raw` once more and records the version again.

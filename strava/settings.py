@@ -21,6 +21,9 @@ class Settings:
     read_timeout: float = 30.0
     retry_seconds: float = 6.0  # total time spent on one failing request, every attempt and wait included
     rotation_wait: float = 5.0  # how long a refused refresh token waits for a concurrent run to save its rotation
+    tasks: str = ""  # STRAVA_TASKS: the queue a stopped run schedules its continuation in ("": none)
+    tasks_target_url: str = ""  # what a continuation task POSTs to (the function's URL)
+    tasks_service_account: str = ""  # whose OIDC token the task carries (the function's invoker)
 
     @property
     def token_url(self) -> str:
@@ -40,6 +43,9 @@ class Settings:
             read_timeout=_number(env, "STRAVA_READ_TIMEOUT", cls.read_timeout, float),
             retry_seconds=_number(env, "STRAVA_RETRY_SECONDS", cls.retry_seconds, float),
             rotation_wait=_number(env, "STRAVA_ROTATION_WAIT_SECONDS", cls.rotation_wait, float),
+            tasks=env.get("STRAVA_TASKS", cls.tasks).strip(),
+            tasks_target_url=env.get("STRAVA_TASKS_TARGET_URL", cls.tasks_target_url).strip(),
+            tasks_service_account=env.get("STRAVA_TASKS_SERVICE_ACCOUNT", cls.tasks_service_account).strip(),
         )
 
 

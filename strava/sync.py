@@ -3,7 +3,8 @@
 - incremental (default): list activities started after the newest stored one minus a look-back
   window (edits and late uploads inside it are caught); an empty warehouse lists everything.
   Strava answers `after` queries oldest first, so a run stopped halfway resumes where it stopped.
-- full: list everything, upsert, then archive and remove ids absent from the *complete* listing.
+- full: a reconciliation pass (strava/reconcile.py): list from the pass's cursor, upsert, and archive
+  stored ids that complete ranges of the listing lack once Strava confirms them deleted; resumable.
 Pages are upserted in bounded batches as they arrive: memory follows the batch, not the history,
 and a stop keeps everything fetched so far.
 """
@@ -35,6 +36,7 @@ from strava.errors import (
 )
 from strava.logs import event, log_context
 from strava.ratelimit import RateBudget
+from strava.reconcile import Reconciliation
 from strava.schema import NotAnActivity, activity_row
 from strava.secrets import Credentials, SecretStore, open_secret_store
 from strava.settings import Settings
@@ -67,6 +69,8 @@ class RunSummary:
     needs_human: bool = False  # retrying cannot help: logged CRITICAL with what to do
     batches: int = 0
     problems: int = 0
+    reconciled_through: str | None = None  # ISO date the deletion pass has reached; None: none running
+    resume_at: datetime | None = None  # stopped by a rate window: when it resets (continuations start then)
     events: int = 0  # webhook events applied (each confirmed by one read)
 
     def fail(self, exc: SyncError, status: str = "failed") -> None:
@@ -75,7 +79,7 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        for internal in ("started_at", "after", "needs_human", "batches", "problems"):
+        for internal in ("started_at", "after", "needs_human", "batches", "problems", "resume_at"):
             out.pop(internal)
         out["duration_s"] = round((datetime.now(UTC) - self.started_at).total_seconds(), 3)
         return out
@@ -132,6 +136,7 @@ def run_sync(settings: Settings | None = None, *, full: bool = False, allow_mass
 def _fail(summary: RunSummary, exc: BaseException) -> None:
     if isinstance(exc, RateLimited):
         summary.fail(exc, status="partial")
+        summary.resume_at = exc.resets_at
     elif isinstance(exc, SyncError):
         summary.fail(exc)
     elif isinstance(exc, Exception):  # a bug: still one summary, one sync_runs row, a traceback logged
@@ -156,27 +161,30 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
     events.apply_events(pending, client, warehouse, access_token, summary)
     if summary.mode == "webhook":
         return
-    after = 0 if summary.mode == "full" else _after_epoch(warehouse, settings.lookback_days)
+    recon = None
+    if summary.mode == "full":
+        recon = _warehouse_call(Reconciliation, warehouse, summary,
+                                lambda activity_id: client.get_activity(access_token, activity_id), allow_mass_delete)
+    after = recon.after if recon else _after_epoch(warehouse, settings.lookback_days)
     summary.after = after
     event(log, logging.INFO, "listing activities", mode=summary.mode, after=after)
-    seen: set[int] = set()
     batch: list[dict[str, Any]] = []
     try:
         for page in client.iter_activity_pages(access_token, after=after):
             rows = _rows(page, summary)
-            if summary.mode == "full":  # only a full listing needs every id (held for the reconciliation)
-                seen.update(row["id"] for row in rows)
+            if recon:
+                recon.listed(rows)
             batch.extend(rows)
             if progress:
                 progress(len(page))
             if len(batch) >= BATCH_ROWS:
-                _store(warehouse, batch, summary)
-    except StravaError:  # Strava stopped the listing (rate limit, outage, bad page): keep what was fetched
-        _store(warehouse, batch, summary)
+                _store(warehouse, batch, summary, recon)
+    except (StravaError, MassDeleteRefused):  # Strava stopped the listing (rate limit, outage, bad page) or
+        _store(warehouse, batch, summary, recon)  # the guard stopped the pass: keep what was fetched
         raise
     _store(warehouse, batch, summary)
-    if summary.mode == "full":
-        _reconcile_deletions(warehouse, seen, summary, allow_mass_delete)
+    if recon:
+        _warehouse_call(recon.finish)
 
 
 def athlete_access_token(settings: Settings, client: StravaClient, store: SecretStore) -> str:
@@ -261,29 +269,17 @@ def _warn(summary: RunSummary, message: str) -> None:
         log.warning("more data problems in this run; not logging each one")
 
 
-def _store(warehouse: Warehouse, batch: list[dict[str, Any]], summary: RunSummary) -> None:
-    if not batch:
-        return
-    summary.batches += 1
-    result = _warehouse_call(warehouse.upsert_activities, batch, f"{summary.run_id}-{summary.batches}")
-    summary.inserted += result.inserted
-    summary.updated += result.updated
-    batch.clear()
-
-
-def _reconcile_deletions(warehouse: Warehouse, seen: set[int], summary: RunSummary,
-                         allow_mass_delete: bool) -> None:
-    stored = _warehouse_call(warehouse.activity_ids)
-    missing = stored - seen
-    if not missing:
-        return
-    if not allow_mass_delete and (not seen or len(missing) * 2 > len(stored)):
-        raise MassDeleteRefused(
-            f"the complete listing from Strava would delete {len(missing)} of {len(stored)} stored activities"
-            f"{' (Strava listed none)' if not seen else ''}; nothing was deleted. If that is really intended, "
-            "re-run with --allow-mass-delete (or {\"full\": true, \"allow_mass_delete\": true})")
-    summary.deleted = _warehouse_call(warehouse.archive_activities, missing, summary.run_id, datetime.now(UTC))
-    event(log, logging.INFO, "archived activities deleted on Strava", deleted=summary.deleted)
+def _store(warehouse: Warehouse, batch: list[dict[str, Any]], summary: RunSummary,
+           recon: Reconciliation | None = None) -> None:
+    """Upsert the batch; then the reconciliation pass may record how far it got (those rows are safe)."""
+    if batch:
+        summary.batches += 1
+        result = _warehouse_call(warehouse.upsert_activities, batch, f"{summary.run_id}-{summary.batches}")
+        summary.inserted += result.inserted
+        summary.updated += result.updated
+        batch.clear()
+    if recon:
+        _warehouse_call(recon.save)
 
 
 def _warehouse_call(fn: Callable[..., Any], *args: Any) -> Any:

@@ -23,6 +23,11 @@ locals {
       clustering      = []
       description     = "Dated FTP and weight; each activity uses the values in force on its local date."
     }
+    sync_state = {
+      partition_field = null
+      clustering      = []
+      description     = "Where resumable work stands (one row per name): a run stopped by the rate limit continues here."
+    }
   }
 
   # Analytics views: one per SQL file; `${project}` and `${dataset}` in the SQL are filled in here.

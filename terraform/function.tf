@@ -9,6 +9,7 @@ locals {
     "strava/analytics/__init__.py",
     "strava/analytics/views.py",
     "strava/client.py",
+    "strava/continuation.py",
     "strava/durable.py",
     "strava/errors.py",
     "strava/events.py",
@@ -21,6 +22,7 @@ locals {
     "strava/queues/cloudtasks.py",
     "strava/queues/spool.py",
     "strava/ratelimit.py",
+    "strava/reconcile.py",
     "strava/schema.py",
     "strava/secrets/__init__.py",
     "strava/secrets/base.py",
@@ -135,6 +137,10 @@ resource "google_cloudfunctions2_function" "sync" {
       STRAVA_LOOKBACK_DAYS = tostring(var.lookback_days)
       # Log lines carry a trace field built from the project id (Cloud Run does not set this itself).
       GOOGLE_CLOUD_PROJECT = var.project_id
+      # A run stopped by the rate limit queues its continuation (terraform/tasks.tf).
+      STRAVA_TASKS                 = "cloudtasks:${local.tasks_queue}"
+      STRAVA_TASKS_TARGET_URL      = local.function_run_url
+      STRAVA_TASKS_SERVICE_ACCOUNT = google_service_account.scheduler.email
     }
   }
 
@@ -145,6 +151,8 @@ resource "google_cloudfunctions2_function" "sync" {
     google_bigquery_dataset_iam_member.function_data_editor,
     google_secret_manager_secret_iam_member.function_secret_accessor,
     google_secret_manager_secret_iam_member.function_refresh_token_manager,
+    google_cloud_tasks_queue_iam_member.function_enqueuer,
+    google_service_account_iam_member.function_acts_as_invoker,
     # The first build must find its account's roles in place.
     time_sleep.build_grants_visible,
   ]

@@ -13,7 +13,7 @@ locals {
     reconcile = {
       schedule    = var.reconcile_schedule
       body        = jsonencode({ full = true })
-      description = "Weekly full listing: archives activities deleted on Strava, refreshes old edits."
+      description = "Daily reconciliation pass (resumable): archives activities deleted on Strava within 48 hours, refreshes old edits."
     }
   }
 }

@@ -54,13 +54,13 @@ variable "schedule" {
 }
 
 variable "reconcile_schedule" {
-  description = "Cron schedule of the weekly full listing that finds deleted and edited old activities (in time_zone)."
+  description = "Cron schedule of the reconciliation pass that finds deleted and edited old activities (in time_zone). Daily, so deletions on Strava are reflected within 48 hours (docs/operations.md)."
   type        = string
-  default     = "30 3 * * 1"
+  default     = "30 3 * * *"
 
   validation {
     condition     = length(split(" ", trimspace(var.reconcile_schedule))) == 5
-    error_message = "reconcile_schedule must be a five-field cron expression, e.g. \"30 3 * * 1\"."
+    error_message = "reconcile_schedule must be a five-field cron expression, e.g. \"30 3 * * *\"."
   }
 }
 

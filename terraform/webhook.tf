@@ -60,7 +60,7 @@ resource "google_cloudfunctions2_function" "webhook" {
 
     environment_variables = {
       STRAVA_SECRETS               = "secretmanager:${var.project_id}"
-      STRAVA_TASKS                 = "cloudtasks:${google_cloud_tasks_queue.sync.id}"
+      STRAVA_TASKS                 = "cloudtasks:${local.tasks_queue}"
       STRAVA_TASKS_TARGET_URL      = local.function_uri
       STRAVA_TASKS_SERVICE_ACCOUNT = google_service_account.scheduler.email
       GOOGLE_CLOUD_PROJECT         = var.project_id
@@ -98,7 +98,7 @@ resource "google_secret_manager_secret_iam_member" "webhook_secret_accessor" {
 resource "google_cloud_tasks_queue_iam_member" "webhook_enqueuer" {
   project  = var.project_id
   location = var.region
-  name     = google_cloud_tasks_queue.sync.name
+  name     = google_cloud_tasks_queue.continuations.name
   role     = "roles/cloudtasks.enqueuer"
   member   = google_service_account.webhook.member
 }

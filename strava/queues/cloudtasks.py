@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from strava.errors import ConfigError, QueueError
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 EMULATOR_ENV = "CLOUD_TASKS_EMULATOR_HOST"
 CALL_TIMEOUT = 10.0  # seconds for one request
 RETRY_SECONDS = 20.0  # total time spent retrying transient failures of one call
+# How long Cloud Tasks waits for the target's answer before retrying (its maximum): a run may take minutes.
+DISPATCH_DEADLINE = timedelta(minutes=30)
 ENQUEUER = "roles/cloudtasks.enqueuer"
 ACT_AS = "roles/iam.serviceAccountUser"
 _QUEUE = re.compile(r"^projects/[a-z0-9][a-z0-9.:-]{0,98}[a-z0-9]/locations/[a-z0-9-]+/queues/[A-Za-z0-9-]{1,100}$")
@@ -62,6 +64,7 @@ class CloudTasksQueue:
 
         task: dict[str, Any] = {
             "name": self.task_name(name),
+            "dispatch_deadline": DISPATCH_DEADLINE,
             "http_request": {
                 "http_method": "POST", "url": self.target_url, "body": json.dumps(body).encode(),
                 "headers": {"Content-Type": "application/json"},

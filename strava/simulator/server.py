@@ -9,8 +9,8 @@ Strava endpoints (base `url`):
   GET  /api/v3/athlete/activities               page, per_page (default 30, capped at 200), before,
                                                 after (strict, epoch s on start_date); newest first,
                                                 oldest first when only `after` is given; [] past the end
-  GET  /api/v3/activities/<id>                  one activity; 404 when deleted (or private without
-                                                activity:read_all)
+  GET  /api/v3/activities/{id}                  one activity as detail (description, calories);
+                                                404 Record Not Found once deleted
   /api/v3/push_subscriptions                    webhooks: see strava.simulator.webhooks
 
 Errors are Strava Faults `{"message", "errors": [{"resource", "field", "code"}]}`: 400
@@ -30,6 +30,7 @@ The /_sim/ control endpoints (state, the truth, faults, config) are documented i
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -41,24 +42,16 @@ from strava.simulator.faults import REPLACING, Fault, FaultQueue
 from strava.simulator.httpd import Server
 from strava.simulator.oauth import OAuthMixin, denial
 from strava.simulator.ratelimits import RateLimits
-from strava.simulator.store import ActivityStore, apply_fields, copy_json, epoch
+from strava.simulator.store import ActivityStore, apply_fields, copy_json, epoch, visible
 from strava.simulator.webhooks import PushSubscriptions
-from strava.simulator.wire import (
-    API,
-    INACTIVE,
-    MISSING_SCOPE,
-    NOT_FOUND,
-    RATE_LIMITED,
-    Response,
-    bad_request,
-    fault_body,
-)
+from strava.simulator.wire import API, INACTIVE, MISSING_SCOPE, NOT_FOUND, RATE_LIMITED, Response, bad_request
 
 __all__ = ["INACTIVE", "MISSING_SCOPE", "StravaSimulator"]  # the Fault bodies tests compare against
 
 ACTIVITY_SCOPES = ("activity:read", "activity:read_all")
 LIST_PARAMS = ("before", "after", "page", "per_page")
 TOKEN_PATHS = ("/oauth/token", API + "/oauth/token")
+ACTIVITY = re.compile(re.escape(API) + r"/activities/\d+")
 
 
 class StravaSimulator(OAuthMixin):
@@ -337,22 +330,24 @@ class StravaSimulator(OAuthMixin):
             return self._list_activities(query, headers)
         if route[1].startswith(API + "/push_subscriptions"):  # the app's credentials, no athlete token
             return self.push.route(method, route[1].removeprefix(API + "/push_subscriptions"), {**query, **form})
-        if method == "GET" and route[1].startswith(API + "/activities/"):
-            return self._one_activity(route[1].removeprefix(API + "/activities/"), headers)
+        if method == "GET" and ACTIVITY.fullmatch(route[1]):
+            return self._one_activity(int(route[1].rsplit("/", 1)[1]), headers)
         return Response(404, NOT_FOUND)
 
-    def _one_activity(self, activity_id: str, headers: dict[str, str]) -> Response:
+    def _one_activity(self, activity_id: int, headers: dict[str, str]) -> Response:
+        """GET /activities/{id}: the activity as detail (404 once deleted, or private without read_all)."""
         scopes = self._token_scopes(headers)
         denied = denial(scopes, ACTIVITY_SCOPES)
         if denied:
             return denied
         try:
-            activity = self._store.get(int(activity_id))
-        except (KeyError, ValueError):
-            activity = None
-        if activity is None or (activity.get("private") and "activity:read_all" not in scopes):
-            return Response(404, fault_body("Record Not Found", "Activity", "id", "not found"))
-        return Response(200, activity)
+            activity = self._store.get(activity_id)
+        except KeyError:
+            return Response(404, NOT_FOUND)
+        if not visible(activity, "activity:read_all" in (scopes or ())):
+            return Response(404, NOT_FOUND)
+        return Response(200, {**activity, "resource_state": 3, "description": activity.get("description"),
+                              "calories": round(activity.get("kilojoules") or activity["moving_time"] * 0.2, 1)})
 
     def _list_activities(self, query: dict[str, str], headers: dict[str, str]) -> Response:
         scopes = self._token_scopes(headers)

@@ -111,8 +111,7 @@ class ActivityStore:
     def _view(self, show_private: bool) -> tuple[list[int], list[dict]]:
         """Start epochs and activities, ascending, as one scope sees them (cached until an edit)."""
         if show_private not in self._views:
-            entries = [e for e in self._entries
-                       if show_private or (e[2].get("visibility") != "only_me" and not e[2].get("private"))]
+            entries = [e for e in self._entries if visible(e[2], show_private)]
             self._views[show_private] = ([e[0] for e in entries], [e[2] for e in entries])
         return self._views[show_private]
 
@@ -128,3 +127,8 @@ class ActivityStore:
             return items[lo + skip:max(lo + skip, min(hi, lo + skip + size))]
         top = hi - skip  # newest first
         return items[max(lo, top - size):max(lo, top)][::-1]
+
+
+def visible(activity: dict, show_private: bool) -> bool:
+    """Whether a token sees it: "Only You" activities need activity:read_all."""
+    return show_private or (activity.get("visibility") != "only_me" and not activity.get("private"))

@@ -33,7 +33,17 @@ class Warehouse(Protocol):
         the last one wins."""
 
     def activity_ids(self) -> set[int]:
-        """Every stored activity id (used by the full reconciliation)."""
+        """Every stored activity id."""
+
+    def activity_starts(self, after: datetime) -> dict[int, datetime | None]:
+        """Stored ids with their start_date, for those starting strictly after `after` or without a start
+        (what the reconciliation pass has yet to compare)."""
+
+    def read_state(self, name: str) -> dict[str, Any] | None:
+        """The schema.SYNC_STATE row called `name`, None when there is none."""
+
+    def write_state(self, row: dict[str, Any]) -> None:
+        """Insert or replace one row of schema.SYNC_STATE, by name."""
 
     def archive_activities(self, ids: Collection[int], run_id: str, deleted_at: datetime) -> int:
         """Copy the rows to deleted_activities and remove them from activities (and their rows from
@@ -64,3 +74,4 @@ class Warehouse(Protocol):
         """Upsert one row of schema.ATHLETE_SETTINGS keyed by effective_from."""
 
     def close(self) -> None: ...
+

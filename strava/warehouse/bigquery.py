@@ -378,6 +378,23 @@ class BigQueryWarehouse:
         with self._errors("read", "activities"):
             return {r["id"] for r in self._rows(f"SELECT `id` FROM {self._sql_ref('activities')}")}
 
+    def activity_starts(self, after: datetime) -> dict[int, datetime | None]:
+        with self._errors("read", "activities"):
+            rows = self._rows(f"SELECT `id`, `start_date` FROM {self._sql_ref('activities')} "
+                              "WHERE `start_date` > @after OR `start_date` IS NULL",
+                              [self._param("after", schema.TIMESTAMP, after)])
+        return {r["id"]: r["start_date"] for r in rows}
+
+    def read_state(self, name: str) -> dict[str, Any] | None:
+        with self._errors("read", "sync_state"):
+            rows = self._rows(f"SELECT * FROM {self._sql_ref('sync_state')} WHERE `name` = @name",
+                              [self._param("name", schema.STRING, name)])
+        return dict(rows[0].items()) if rows else None
+
+    def write_state(self, row: dict[str, Any]) -> None:
+        with self._errors(f"write state {row.get('name')}", "sync_state"):
+            self._merge_row(schema.SYNC_STATE, "name", row)
+
     # --- upsert ----------------------------------------------------------------------------------------
 
     def upsert_activities(self, rows: Sequence[dict[str, Any]], batch_key: str) -> UpsertResult:

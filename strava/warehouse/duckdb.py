@@ -44,7 +44,7 @@ MERGE_ACTIVITIES = (
     + " VALUES (" + ", ".join(f's."{n}"' for n in _NAMES) + ") RETURNING merge_action"
 )
 KEYS = {"activities": "id", "sync_runs": "run_id", "athlete_settings": "effective_from",
-        "schema_versions": "version"}
+        "schema_versions": "version", "sync_state": "name"}
 REDERIVE_ROWS = 1000  # stored activities re-derived per transaction in a schema upgrade (bounded memory)
 REDERIVE = (
     "UPDATE activities SET " + ", ".join(f'"{n}" = d."{n}"' for n in DERIVED.column_names if n != "id")
@@ -195,6 +195,19 @@ class DuckDBWarehouse:
 
     def activity_ids(self) -> set[int]:
         return self._run("read", lambda: {r[0] for r in self.conn.execute("SELECT id FROM activities").fetchall()})
+
+    def activity_starts(self, after: datetime) -> dict[int, datetime | None]:
+        return self._run("read", lambda: dict(self.conn.execute(
+            "SELECT id, start_date FROM activities WHERE start_date > ? OR start_date IS NULL", [after]).fetchall()))
+
+    def read_state(self, name: str) -> dict[str, Any] | None:
+        names = schema.SYNC_STATE.column_names
+        rows = self._run("read", lambda: self.conn.execute(
+            f"SELECT {', '.join(names)} FROM sync_state WHERE name = ?", [name]).fetchall())
+        return dict(zip(names, rows[0], strict=True)) if rows else None
+
+    def write_state(self, row: dict[str, Any]) -> None:
+        self._replace_row(schema.SYNC_STATE, row)
 
     def archive_activities(self, ids: Collection[int], run_id: str, deleted_at: datetime) -> int:
         if not ids:

@@ -148,3 +148,17 @@ def test_client_wiring(api_settings: Settings) -> None:
     assert StravaClient(api_settings).budget.reserve == api_settings.rate_reserve
     with pytest.raises(ValueError):
         StravaClient(api_settings, http, RateBudget())
+
+
+def test_get_activity_answers_the_detail_or_none_when_deleted(client: StravaClient,
+                                                              strava_mock: responses.RequestsMock) -> None:
+    strava_mock.get(f"{API}/activities/42", json={"id": 42, "name": "Moved", "resource_state": 3})
+    strava_mock.get(f"{API}/activities/43", status=404,
+                    json={"message": "Record Not Found", "errors": [{"resource": "Activity", "field": "id",
+                                                                     "code": "not found"}]})
+    strava_mock.get(f"{API}/activities/44", json=[])
+    assert client.get_activity(ACCESS_TOKEN, 42) == {"id": 42, "name": "Moved", "resource_state": 3}
+    assert client.get_activity(ACCESS_TOKEN, 43) is None  # deleted: an answer, not an error
+    with pytest.raises(BadResponse, match="not an activity"):
+        client.get_activity(ACCESS_TOKEN, 44)
+    assert client.api_calls == 3  # a 404 is final: never retried

@@ -36,6 +36,7 @@ class Task:
     service_account: str
     audience: str
     schedule_time: datetime | None
+    dispatch_deadline: str | None = None  # as sent, e.g. "1800s"
 
     @property
     def id(self) -> str:
@@ -60,8 +61,9 @@ class FakeCloudTasks(LocalService):
         with self._lock:
             return sorted(self.tasks.values(), key=lambda t: (t.schedule_time is not None, t.schedule_time))
 
-    def dispatch_due(self, now: datetime, timeout: float = 120) -> list[requests.Response]:
-        """POST every task due at `now` (oldest schedule first), as the queue would; each runs once."""
+    def dispatch_due(self, now: datetime, timeout: float = 120, url: str | None = None) -> list[requests.Response]:
+        """POST every task due at `now` (oldest schedule first), as the queue would; each runs once. `url`
+        replaces the tasks' own target (a local server's port is only known once it runs)."""
         answers = []
         for task in self.waiting():
             if task.schedule_time is not None and task.schedule_time > now:
@@ -69,7 +71,7 @@ class FakeCloudTasks(LocalService):
             with self._lock:
                 self.done.append(self.tasks.pop(task.name))
             token = f"oidc:{task.service_account}|{task.audience}"
-            answers.append(requests.post(task.url, data=json.dumps(task.body), timeout=timeout,
+            answers.append(requests.post(url or task.url, data=json.dumps(task.body), timeout=timeout,
                                          headers={**task.headers, "Authorization": f"Bearer {token}"}))
         return answers
 
@@ -109,5 +111,6 @@ class FakeCloudTasks(LocalService):
             name=name, url=http["url"], body=json.loads(base64.b64decode(http.get("body", ""))),
             headers=http.get("headers") or {}, service_account=oidc["serviceAccountEmail"],
             audience=oidc.get("audience") or http["url"],
-            schedule_time=datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None)
+            schedule_time=datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None,
+            dispatch_deadline=task.get("dispatchDeadline"))
         return {"name": name, **({"scheduleTime": when} if when else {})}

@@ -63,6 +63,7 @@ def test_enqueue_creates_a_named_post_task_with_an_oidc_token(cloud_tasks: FakeC
     assert task.url == TARGET and task.audience == TARGET and task.service_account == INVOKER
     assert task.headers["Content-Type"] == "application/json"
     assert task.schedule_time == at
+    assert task.dispatch_deadline == "1800s"  # a run may take minutes: Cloud Tasks waits as long as it allows
 
 
 def test_the_same_name_twice_makes_one_task(cloud_tasks: FakeCloudTasks) -> None:

@@ -22,11 +22,15 @@ EXPECTED_GRANTS = {
      REFRESH_TOKEN, FUNCTION_SA),
     ("google_cloud_run_v2_service_iam_member", "roles/run.invoker", "name",
      "${google_cloudfunctions2_function.sync.name}", SCHEDULER_SA),
+    ("google_cloud_tasks_queue_iam_member", "roles/cloudtasks.enqueuer", "name",
+     "${google_cloud_tasks_queue.continuations.name}", FUNCTION_SA),
+    ("google_service_account_iam_member", "roles/iam.serviceAccountUser", "service_account_id",
+     "${google_service_account.scheduler.name}", FUNCTION_SA),
     # The webhook function: read its secret, enqueue tasks carrying the scheduler's OIDC identity.
     ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor", "secret_id",
      "${google_secret_manager_secret.webhook.secret_id}", WEBHOOK_SA),
     ("google_cloud_tasks_queue_iam_member", "roles/cloudtasks.enqueuer", "name",
-     "${google_cloud_tasks_queue.sync.name}", WEBHOOK_SA),
+     "${google_cloud_tasks_queue.continuations.name}", WEBHOOK_SA),
     ("google_service_account_iam_member", "roles/iam.serviceAccountUser", "service_account_id",
      "${google_service_account.scheduler.name}", WEBHOOK_SA),
     # Strava cannot authenticate: anyone may call the webhook function, and only it.
@@ -106,7 +110,7 @@ def test_the_webhook_function_is_small_runs_as_its_own_account_and_queues_for_th
     assert service["max_instance_count"] == "${var.webhook_max_instances}"
     assert tf.variables["webhook_max_instances"]["default"] <= 5
     env = service["environment_variables"]
-    assert env["STRAVA_TASKS"] == "cloudtasks:${google_cloud_tasks_queue.sync.id}"
+    assert env["STRAVA_TASKS"] == "cloudtasks:${local.tasks_queue}"
     assert env["STRAVA_TASKS_TARGET_URL"] == "${local.function_uri}"
     assert env["STRAVA_TASKS_SERVICE_ACCOUNT"] == "${google_service_account.scheduler.email}"
     assert "STRAVA_WAREHOUSE" not in env  # it never touches the warehouse
@@ -114,7 +118,7 @@ def test_the_webhook_function_is_small_runs_as_its_own_account_and_queues_for_th
                   "${google_cloud_tasks_queue_iam_member.webhook_enqueuer}",
                   "${google_service_account_iam_member.webhook_acts_as_invoker}"):
         assert grant in webhook["depends_on"]
-    queue = tf.resource("google_cloud_tasks_queue", "sync")
+    queue = tf.resource("google_cloud_tasks_queue", "continuations")  # shared with the continuations
     assert queue["rate_limits"][0]["max_concurrent_dispatches"] == 1
     assert 1 < queue["retry_config"][0]["max_attempts"] <= 10
 

@@ -31,7 +31,7 @@ def test_posts_to_the_function_uri_with_an_oidc_token_of_the_scheduler_sa(tf: Mo
     assert "oauth_token" not in target  # OAuth tokens are for *.googleapis.com, not Cloud Run
 
 
-def test_two_jobs_incremental_every_six_hours_and_a_weekly_full_run(tf: Module, job: dict) -> None:
+def test_two_jobs_incremental_every_six_hours_and_a_daily_reconciliation(tf: Module, job: dict) -> None:
     assert job["for_each"] == "${local.scheduler_jobs}"
     assert single(job["http_target"])["body"] == "${base64encode(each.value.body)}"
     jobs = tf.locals["scheduler_jobs"]
@@ -41,8 +41,9 @@ def test_two_jobs_incremental_every_six_hours_and_a_weekly_full_run(tf: Module, 
     assert tf.variables["schedule"]["default"] == "0 */6 * * *"
     assert jobs["reconcile"]["body"] == "${jsonencode({full = true})}"
     assert jobs["reconcile"]["schedule"] == "${var.reconcile_schedule}"
-    day_of_week = tf.variables["reconcile_schedule"]["default"].split()[4]
-    assert day_of_week != "*", "the reconcile job should run weekly"
+    minute, hour, *days = tf.variables["reconcile_schedule"]["default"].split()
+    assert days == ["*", "*", "*"], "deletions must be reflected within 48 hours: the pass runs every day"
+    assert minute.isdigit() and hour.isdigit(), "once a day, not more often: the daily read budget is shared"
 
 
 def test_attempt_deadline_outlasts_every_allowed_function_timeout(tf: Module, job: dict) -> None:
