@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from strava.client import StravaClient
 from strava.errors import BadResponse, Deauthorized, RefreshTokenInvalid
@@ -23,6 +23,9 @@ from strava.schema import NotAnActivity, activity_row
 from strava.settings import Settings
 from strava.warehouse import Warehouse
 from strava.webhook import Event, event_from, problem
+
+if TYPE_CHECKING:
+    from strava.sync import RunSummary
 
 log = logging.getLogger("strava.events")
 
@@ -63,7 +66,7 @@ def spooled(settings: Settings) -> Pending:
     for task in spool.tasks():
         body = task.get("body")
         data = body.get("webhook_event") if isinstance(body, dict) else None
-        if problem(data) is not None:  # written by hand or by another version: dropped loudly
+        if not isinstance(data, dict) or problem(data) is not None:  # by hand, or another version: dropped
             log.warning("spooled task %s is not a webhook event; dropped", task["name"])
             bad.append(task["name"])
             continue
@@ -97,7 +100,7 @@ def get_token(pending: Pending, refresh: Callable[[], str], warehouse: Warehouse
 
 
 def apply_events(pending: Pending, client: StravaClient, warehouse: Warehouse, token: str,
-                 summary: Any) -> None:
+                 summary: RunSummary) -> None:
     """Confirm each activity's events with one read; upsert or archive. Stops (raising) when the budget
     does: events not yet applied stay spooled for the next run."""
     by_activity: dict[int, list[Event]] = {}
@@ -116,7 +119,7 @@ def apply_events(pending: Pending, client: StravaClient, warehouse: Warehouse, t
 
 
 def _apply_one(activity_id: int, owner_id: int, client: StravaClient, warehouse: Warehouse, token: str,
-               summary: Any) -> None:
+               summary: RunSummary) -> None:
     activity = client.get_activity(token, activity_id)
     now = datetime.now(UTC)
     if activity is None:

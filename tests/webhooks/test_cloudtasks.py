@@ -5,6 +5,7 @@ test_contract)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -68,3 +69,23 @@ def test_a_queue_outage_answers_503_and_strava_retries(hooked, function_server, 
     assert world.deliver(object_id=world.sim.activities[0]["id"]) == [503, 503, 503]
     errors = [line for line in world.server.json_logs() if "not accepted" in line.get("message", "")]
     assert "roles/cloudtasks.enqueuer" in errors[0]["message"]
+
+
+def test_the_deployed_configuration_reads_its_secret_from_secret_manager(function_server, cloud_tasks,
+                                                                         secret_manager) -> None:
+    """As Terraform configures it: STRAVA_SECRETS=secretmanager:P (the strava-webhook secret only), tasks."""
+    secret_manager.create("p1", "strava-webhook", json.dumps({"verify_token": "vt-cloud-1", "subscription_id": 5,
+                                                              "athlete_id": 6}))
+    server = function_server({"STRAVA_SECRETS": "secretmanager:p1", "SECRET_MANAGER_EMULATOR_HOST": secret_manager.url,
+                              "STRAVA_TASKS": f"cloudtasks:{QUEUE}", "CLOUD_TASKS_EMULATOR_HOST": cloud_tasks.url,
+                              "STRAVA_TASKS_TARGET_URL": "https://sync.example.run.app",
+                              "STRAVA_TASKS_SERVICE_ACCOUNT": INVOKER}, target="webhook")
+    check = requests.get(server.url, timeout=10, params={"hub.mode": "subscribe", "hub.challenge": "k",
+                                                         "hub.verify_token": "vt-cloud-1"})
+    assert check.status_code == 200 and check.json() == {"hub.challenge": "k"}
+    event = {"object_type": "activity", "object_id": 9, "aspect_type": "delete", "updates": {}, "owner_id": 6,
+             "subscription_id": 5, "event_time": 1_700_000_001}
+    assert requests.post(server.url, json=event, timeout=10).json() == {"status": "queued"}
+    assert requests.post(server.url, json=event | {"owner_id": 7}, timeout=10).json() == {"status": "ignored"}
+    (task,) = cloud_tasks.waiting()
+    assert task.url == "https://sync.example.run.app" and task.body == {"webhook_event": event}
