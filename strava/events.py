@@ -107,12 +107,14 @@ def apply_events(pending: Pending, client: StravaClient, warehouse: Warehouse, t
     for ev in pending.events:
         if ev.object_type == "activity":
             by_activity.setdefault(ev.object_id, []).append(ev)
-    ignored = [e for e in pending.events if e.object_type != "activity"]
-    pending.done(ignored)  # athlete updates other than deauthorization: nothing we store
-    for activity_id, events in list(by_activity.items())[:MAX_ACTIVITIES_PER_RUN]:
-        _apply_one(activity_id, events[0].owner_id, client, warehouse, token, summary)
-        summary.events += len(events)
-        pending.done(events)
+    applied = [e for e in pending.events if e.object_type != "activity"]  # athlete updates: nothing we store
+    try:
+        for activity_id, events in list(by_activity.items())[:MAX_ACTIVITIES_PER_RUN]:
+            _apply_one(activity_id, events[0].owner_id, client, warehouse, token, summary)
+            summary.events += len(events)
+            applied += events
+    finally:  # one rewrite of the spool, whatever stopped the loop
+        pending.done(applied)
     if len(by_activity) > MAX_ACTIVITIES_PER_RUN:
         log.warning("%d activities have events; %d applied, the rest wait for the next run",
                     len(by_activity), MAX_ACTIVITIES_PER_RUN)
