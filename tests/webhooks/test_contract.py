@@ -53,6 +53,7 @@ def test_events_are_applied_by_the_next_sync_only_as_strava_confirms(engine, hoo
     names = dict(world.query(f"SELECT id, name FROM {{t}}activities WHERE id = {edited}"))
     assert names == {edited: "Renamed by the athlete"}
     assert world.spooled() == []  # applied events leave the spool
+    assert world.query("SELECT events FROM {t}sync_runs ORDER BY started_at") == [(0,), (4,)]
 
 
 def test_retries_of_one_event_are_spooled_once(engine, hooked) -> None:
