@@ -4,6 +4,7 @@ BigQuery: Strava (the simulator) delivers events, the function spools them, the 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -101,6 +102,4 @@ def test_forged_deauthorization_changes_nothing(engine, hooked) -> None:
 
 
 def _environ() -> dict[str, str]:
-    import os
-
     return {k: v for k, v in os.environ.items() if not k.startswith("STRAVA_")}

@@ -8,11 +8,10 @@ import json
 import pytest
 import requests
 
-ENGINE = "duckdb"  # the webhook function never opens the warehouse: one engine suffices here
-
 
 @pytest.fixture
 def world(hooked, tmp_path):
+    """The webhook function never opens the warehouse: one engine suffices here."""
     return hooked(f"duckdb:{tmp_path / 'strava.duckdb'}")
 
 
