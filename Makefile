@@ -50,6 +50,7 @@ serve: venv
 	scripts/serve.sh
 
 bench: venv bqemulator peer
+	$(BIN)/python -m bench.schedule
 	$(BIN)/python bench/run.py
 
 report-screenshot: venv

@@ -273,6 +273,8 @@ def markdown(results: dict) -> str:
         *[f"- **{t['name']}** ({'met' if t['met'] else 'missed'}): {t['bound']}" for t in results["targets"]],
         "",
         *peer_section(results),
+        schedule_section(),
+        "",
         "## Where the time goes",
         "",
         "pyinstrument, flat self time, as a share of the profiled block.",
@@ -281,6 +283,13 @@ def markdown(results: dict) -> str:
     for name, text in results["profiles"].items():
         parts += [f"### {name}", "", "```", _profile_excerpt(text), "```", ""]
     return "\n".join(parts) + "\n" + NOTES
+
+
+def schedule_section() -> str:
+    """Simulated days of the schedule (bench/schedule.py), from its last results."""
+    from bench import schedule
+
+    return schedule.saved_section()
 
 
 def peer_section(results: dict) -> list[str]:

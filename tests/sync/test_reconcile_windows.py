@@ -116,3 +116,19 @@ def test_cli_sync_full_exits_0_when_partial_and_reports_how_far_it_got(project) 
     assert sum(r.summary["deleted"] for r in runs) == 1
     assert project.rows("SELECT id FROM deleted_activities") == [(gone,)]
     assert all(row["after_epoch"] > 0 for row in project.runs()[2:])  # each run listed from the cursor
+
+
+@pytest.mark.sim(activities=1000, seed=6)
+def test_a_range_that_lost_most_of_its_activities_stops_the_pass_before_any_get(project) -> None:
+    """300 consecutive activities gone in the middle of the history: less than half overall, but most of
+    the range the listing completed around them. Nothing is deleted, no GET is spent, the cursor stays."""
+    assert project.sync().summary["status"] == "ok"
+    history = sorted(project.sim.activities, key=lambda a: a["start_date"])
+    for activity in history[400:700]:
+        project.sim.delete_activity(activity["id"])
+    refused = project.sync("--full")
+    assert (refused.code, refused.kind) == (1, "mass_delete_refused")
+    assert "--allow-mass-delete" in refused.summary["error"]["message"]
+    assert project.count() == 1000 and project.rows("SELECT count(*) FROM deleted_activities") == [(0,)]
+    assert not [path for _, path, _ in project.sim.request_log if path.startswith("/api/v3/activities/")]
+    assert refused.summary["reconciled_through"] <= history[400]["start_date"][:10]  # the ranges before it
