@@ -1,4 +1,5 @@
-"""Cloud Function entry point (functions-framework target `run`): POST {} or {"full": true}.
+"""Cloud Function entry points (functions-framework targets): `run`, POST {} or {"full": true} (or a
+Cloud Tasks task's {"webhook_event": {...}}), and `webhook`, Strava's webhook callback.
 
 Thin on purpose: validate the request, run the configured sync, queue its continuation when the rate
 limit stopped it with work left (STRAVA_TASKS), answer its JSON summary.
@@ -19,6 +20,7 @@ import threading
 
 from strava.logs import log_context, setup_logging
 from strava.trigger import MAX_BODY_BYTES, Rejection, parse_trigger
+from strava.webhook import MAX_EVENT_BYTES
 
 setup_logging(json_lines=True, stream=sys.stdout)  # one JSON object per line: what Cloud Logging parses
 log = logging.getLogger("strava.main")
@@ -37,8 +39,9 @@ def run(request):
                          options.status, dict(options.headers))
         try:
             with _lock:
-                summary = _sync(options.full, options.allow_mass_delete)
-            _continue(summary)
+                summary = _sync(options.full, options.allow_mass_delete, options.webhook_event)
+            if options.webhook_event is None:  # a webhook task stopped by the budget is retried by its queue
+                _continue(summary)
         except Exception as exc:  # noqa: BLE001 - run_sync never raises: a bug here still answers JSON
             log.exception("sync crashed: %s", type(exc).__name__)
             return _json({"status": "failed", "error": {"kind": "internal", "message": type(exc).__name__}}, 500)
@@ -46,13 +49,16 @@ def run(request):
 
 
 def _http_status(summary) -> int:
-    """200 when the data is safe (Scheduler must not retry); 5xx so Scheduler's retry policy applies."""
-    if summary.status in ("ok", "partial"):
+    """200 when the data is safe (Scheduler must not retry); 5xx so Scheduler's retry policy applies. A
+    webhook task stopped by the budget answers 503: Cloud Tasks retries it after the window resets."""
+    if summary.status == "ok" or (summary.status == "partial" and summary.mode != "webhook"):
         return 200
+    if summary.status == "partial":
+        return 503
     return 503 if summary.error["kind"] == "strava_unavailable" else 500
 
 
-def _sync(full: bool, allow_mass_delete: bool):
+def _sync(full: bool, allow_mass_delete: bool, webhook_event=None):
     from strava.secrets import open_secret_store
     from strava.sync import own_warehouse, run_sync
     from strava.warehouse import open_warehouse
@@ -66,7 +72,18 @@ def _sync(full: bool, allow_mass_delete: bool):
         return _kept(spec, open_secret_store) if spec.startswith(_REUSABLE) else open_secret_store(spec)
 
     return run_sync(full=full, allow_mass_delete=allow_mass_delete, open_secrets=open_secrets,
-                    lease_warehouse=lease_warehouse)
+                    lease_warehouse=lease_warehouse, webhook_events=None if webhook_event is None else [webhook_event])
+
+
+def webhook(request):
+    """Strava's callback: GET answers the subscription check, POST makes a valid event of ours durable
+    (Cloud Tasks task or local spool) and answers 200. Never calls Strava or the warehouse: it must
+    answer within 2 s. Every outcome is logged."""
+    from strava.intake import receive
+
+    body = request.stream.read(MAX_EVENT_BYTES + 1) if request.method == "POST" else b""
+    status, payload = receive(request.method, dict(request.args), body, _kept)
+    return _json(payload, status, {"Allow": "GET, POST"} if status == 405 else None)
 
 
 def _continue(summary) -> None:

@@ -168,12 +168,12 @@ def _bq_rest_url(output: str) -> str | None:
 
 
 def start_functions_framework(base_env: Mapping[str, str], config: Mapping[str, str], folder: Path, *,
-                              timeout: float, poll: float = 0.05) -> Service:
-    """`functions-framework --target=run --source=main.py` from the repo root, environment `base_env` then
+                              timeout: float, poll: float = 0.05, target: str = "run") -> Service:
+    """`functions-framework --target=TARGET --source=main.py` from the repo root, environment `base_env` then
     `config`; stdout (the function's JSON lines) and stderr (gunicorn's log) in `folder`. Returns once it
     answers `/robots.txt` (a 404 that never calls the function); stopped with SIGINT, gunicorn's quick
     shutdown (SIGTERM's graceful one waits ~2.5 s for idle keep-alives)."""
-    command = [str(FUNCTIONS_FRAMEWORK), "--target=run", "--source=main.py", "--port", "0", "--host", "127.0.0.1"]
+    command = [str(FUNCTIONS_FRAMEWORK), f"--target={target}", "--source=main.py", "--port", "0", "--host", "127.0.0.1"]
     env = {**base_env, "PYTHONUNBUFFERED": "1",
            "GUNICORN_LOG_LEVEL": "info",  # its `Listening at:` line names the port; stdout stays the function's
            "XDG_RUNTIME_DIR": str(folder),  # gunicorn's control socket: per server, not in $HOME

@@ -83,6 +83,16 @@ def _parser() -> argparse.ArgumentParser:
                                             "runs them)")
     p.set_defaults(handler=_athena_views)
 
+    p = sub.add_parser("webhook", help="Strava's push subscription: new, edited, deleted activities within minutes")
+    hook = p.add_subparsers(required=True, metavar="ACTION")
+    h = hook.add_parser("subscribe", help="create the app's subscription (stores the verify token and its id)")
+    h.add_argument("--callback-url", required=True, help="the webhook function's URL (terraform output)")
+    h.set_defaults(handler=_webhook, action="subscribe")
+    h = hook.add_parser("status", help="the subscription as Strava and the secret store know it")
+    h.set_defaults(handler=_webhook, action="status")
+    h = hook.add_parser("unsubscribe", help="delete the app's subscription")
+    h.set_defaults(handler=_webhook, action="unsubscribe")
+
     p = sub.add_parser("settings", help="set the athlete's FTP and/or weight from a date on")
     p.add_argument("--ftp", type=_positive, help="functional threshold power, W")
     p.add_argument("--weight", type=_positive, help="body weight, kg")
@@ -226,6 +236,21 @@ def _athena_views(args: argparse.Namespace) -> int:
         (args.out / f"{name}.sql").write_text(statement + "\n", encoding="utf-8")
     print(f"{len(views)} views written to {args.out.resolve()} (run them in this order: "
           f"{', '.join(name for name, _ in views)})")
+    return 0
+
+
+def _webhook(args: argparse.Namespace) -> int:
+    from strava import subscription
+    from strava.client import StravaClient
+    from strava.secrets import open_secret_store
+
+    settings = Settings.from_env()
+    store, client = open_secret_store(settings.secrets), StravaClient(settings)
+    if args.action == "subscribe":
+        result = subscription.subscribe(settings, store, client, args.callback_url)
+    else:
+        result = getattr(subscription, args.action)(store, client)
+    print(json.dumps(result, default=str), flush=True)
     return 0
 
 

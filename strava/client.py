@@ -120,6 +120,29 @@ class StravaClient:
             raise BadResponse(f"Strava answered /athlete with a {kind} instead of an object")
         return athlete
 
+    # --- webhook subscription (the app's client id and secret, no athlete token) ---------------------------
+
+    def create_push_subscription(self, client_id: str | int, client_secret: str, callback_url: str,
+                                 verify_token: str) -> int:
+        """Strava checks the callback (GET with hub.challenge) before answering; returns the subscription id."""
+        data = {"client_id": str(client_id), "client_secret": client_secret, "callback_url": callback_url,
+                "verify_token": verify_token}
+        answer = self.http.request("POST", self._api("push_subscriptions"), data=data)
+        if not isinstance(answer, dict) or isinstance(answer.get("id"), bool) or not isinstance(answer.get("id"), int):
+            raise BadResponse("Strava's answer to POST /push_subscriptions lacks the subscription id")
+        return answer["id"]
+
+    def push_subscriptions(self, client_id: str | int, client_secret: str) -> list[dict]:
+        params = {"client_id": str(client_id), "client_secret": client_secret}
+        answer = self.http.request("GET", self._api("push_subscriptions"), params=params)
+        if not isinstance(answer, list):
+            raise BadResponse(f"Strava answered GET /push_subscriptions with a {type(answer).__name__}, not a list")
+        return [item for item in answer if isinstance(item, dict)]
+
+    def delete_push_subscription(self, client_id: str | int, client_secret: str, subscription_id: int) -> None:
+        params = {"client_id": str(client_id), "client_secret": client_secret}
+        self.http.request("DELETE", self._api(f"push_subscriptions/{int(subscription_id)}"), params=params)
+
     def _token_request(self, client_id: str | int, client_secret: str, **grant: str) -> TokenGrant:
         data = {"client_id": str(client_id), "client_secret": client_secret, **grant}
         return TokenGrant.from_response(self.http.request("POST", self.settings.token_url, data=data))

@@ -59,6 +59,14 @@ class NotFound(BadResponse):
     """Strava answered 404: the object is gone (deleted) or no longer visible to this token."""
 
 
+class Deauthorized(StravaError):
+    """The athlete revoked this app's access (a webhook event, confirmed by a refused token refresh):
+    their Strava data was deleted from the warehouse. Authorizing again (`python -m strava auth`) resumes."""
+
+    kind = "deauthorized"
+    needs_human = True
+
+
 class WarehouseError(SyncError):
     kind = "warehouse"
 

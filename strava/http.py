@@ -156,6 +156,8 @@ class StravaHTTP:
             raise self.budget.exceeded(is_read=call.method == "GET")
         if response.status_code >= 400:
             raise call.redacted(fault_error(response, call.where))
+        if response.status_code == 204:  # DELETE /push_subscriptions/{id}: no body
+            return None
         return parse_json(response, call.where)
 
 

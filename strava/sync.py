@@ -23,6 +23,7 @@ from typing import Any
 
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from strava import events
 from strava.client import StravaClient
 from strava.errors import (
     ConfigError,
@@ -41,6 +42,7 @@ from strava.secrets import Credentials, SecretStore, open_secret_store
 from strava.settings import Settings
 from strava.warehouse import Warehouse, open_warehouse
 from strava.weather import WeatherPass
+from strava.webhook import Event
 
 log = logging.getLogger("strava.sync")
 
@@ -78,6 +80,7 @@ class RunSummary:
     # duration_s counts from here: reset once the store and warehouse are open, so it is the sync itself,
     # not Python importing their drivers (DuckDB, the Google clients); process figures are the benchmark's.
     clock_from: float = field(default_factory=time.monotonic)
+    events: int = 0  # webhook events applied (each confirmed by one read)
 
     def fail(self, exc: SyncError, status: str = "failed") -> None:
         self.status, self.error = status, {"kind": exc.kind, "message": str(exc)}
@@ -109,15 +112,18 @@ def run_sync(settings: Settings | None = None, *, full: bool = False, allow_mass
              client: StravaClient | None = None, run_id: str | None = None,
              progress: Callable[[int], None] | None = None,
              open_secrets: Callable[[str], SecretStore] = open_secret_store,
-             lease_warehouse: Callable[[str], AbstractContextManager[Warehouse]] = own_warehouse) -> RunSummary:
+             lease_warehouse: Callable[[str], AbstractContextManager[Warehouse]] = own_warehouse,
+             webhook_events: list[Event] | None = None) -> RunSummary:
     """Run one sync and return its summary. Never raises: however the run ends (settings that do not
     parse, a store or warehouse that will not open, Strava, the warehouse, a bug), it logs exactly one
     `sync_finished` line and, once a warehouse is open, records one `sync_runs` row.
 
     What is not passed comes from the environment: `settings`, then the secret store (`open_secrets`)
     and the warehouse (`lease_warehouse`: its context decides whether the warehouse is closed after).
+    `webhook_events` (a Cloud Tasks task's): apply only those; otherwise spooled events are applied first.
     """
-    summary = RunSummary(mode="full" if full else "incremental", run_id=run_id or new_run_id())
+    mode = "webhook" if webhook_events is not None else "full" if full else "incremental"
+    summary = RunSummary(mode=mode, run_id=run_id or new_run_id())
     with log_context(run_id=summary.run_id), contextlib.ExitStack() as held:
         try:
             settings = settings or Settings.from_env()
@@ -126,7 +132,8 @@ def run_sync(settings: Settings | None = None, *, full: bool = False, allow_mass
             client = client or StravaClient(settings)
             summary.clock_from = time.monotonic()
             _warehouse_call(warehouse.setup)
-            _sync(settings, client, warehouse, secrets, summary, allow_mass_delete, progress)
+            pending = events.Pending(webhook_events) if webhook_events is not None else events.spooled(settings)
+            _sync(settings, client, warehouse, secrets, summary, allow_mass_delete, progress, pending)
         except BaseException as exc:  # noqa: BLE001 - every ending is summarised; interruptions re-raised
             _fail(summary, exc)
             if not isinstance(exc, Exception):  # Ctrl-C, SystemExit: logged and recorded, then let through
@@ -157,8 +164,13 @@ def _finish(summary: RunSummary, warehouse: Warehouse | None, client: StravaClie
 
 
 def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store: SecretStore,
-          summary: RunSummary, allow_mass_delete: bool, progress: Callable[[int], None] | None) -> None:
-    access_token = _access_token(client, store, summary, settings.rotation_wait)
+          summary: RunSummary, allow_mass_delete: bool, progress: Callable[[int], None] | None,
+          pending: events.Pending) -> None:
+    access_token = events.get_token(pending, lambda: _access_token(client, store, summary, settings.rotation_wait),
+                                    warehouse)
+    events.apply_events(pending, client, warehouse, access_token, summary)
+    if summary.mode == "webhook":
+        return
     recon = None
     if summary.mode == "full":
         recon = _warehouse_call(Reconciliation, warehouse, summary,
@@ -189,6 +201,11 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
             weather.run()  # engines raise WarehouseError themselves; anything else is a bug, reported as one
         finally:
             summary.weather_calls = weather.calls
+
+
+def athlete_access_token(settings: Settings, client: StravaClient, store: SecretStore) -> str:
+    """An access token for commands other than sync (a rotated refresh token is saved first)."""
+    return _access_token(client, store, RunSummary(mode="command"), settings.rotation_wait)
 
 
 def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary, rotation_wait: float) -> str:

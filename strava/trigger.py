@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from strava.webhook import Event, event_from, problem
+
 MAX_BODY_BYTES = 64 * 1024
 OPTIONS = {"full": bool, "allow_mass_delete": bool}
+EVENT = "webhook_event"  # a Cloud Tasks task's body: {"webhook_event": {...}} and nothing else
 
 
 @dataclass(frozen=True)
 class TriggerOptions:
     full: bool = False
     allow_mass_delete: bool = False
+    webhook_event: Event | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ def parse_trigger(method: str, body: bytes) -> TriggerOptions | Rejection:
         return Rejection(400, f"body is not valid JSON: {exc}"[:300])
     if not isinstance(payload, dict):
         return Rejection(400, f"body must be a JSON object, got {type(payload).__name__}")
+    if EVENT in payload:
+        return _event_task(payload)
     unknown = sorted(set(payload) - set(OPTIONS))
     if unknown:
         return Rejection(400, f"unknown option(s) {', '.join(map(repr, unknown))[:200]}; "
@@ -48,3 +54,10 @@ def parse_trigger(method: str, body: bytes) -> TriggerOptions | Rejection:
         if key in payload and type(payload[key]) is not kind:
             return Rejection(400, f"option {key!r} must be true or false, got {json.dumps(payload[key])[:50]}")
     return TriggerOptions(**payload)
+
+
+def _event_task(payload: dict) -> TriggerOptions | Rejection:
+    if len(payload) > 1:
+        return Rejection(400, f"{EVENT} comes alone, without other options")
+    reason = problem(payload[EVENT])
+    return Rejection(400, f"{EVENT}: {reason}") if reason else TriggerOptions(webhook_event=event_from(payload[EVENT]))

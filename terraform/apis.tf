@@ -6,7 +6,7 @@ locals {
     "cloudfunctions.googleapis.com",
     "cloudresourcemanager.googleapis.com", # project IAM grants (google_project_iam_member) read and set the project policy
     "cloudscheduler.googleapis.com",
-    "cloudtasks.googleapis.com", # continuations of runs the rate limit stopped
+    "cloudtasks.googleapis.com", # continuations of runs the rate limit stopped, webhook events
     "iam.googleapis.com",
     "logging.googleapis.com",
     "monitoring.googleapis.com",

@@ -10,13 +10,17 @@ locals {
     "strava/analytics/views.py",
     "strava/client.py",
     "strava/continuation.py",
+    "strava/durable.py",
     "strava/errors.py",
+    "strava/events.py",
     "strava/gcp.py",
     "strava/http.py",
+    "strava/intake.py",
     "strava/logs.py",
     "strava/queues/__init__.py",
     "strava/queues/base.py",
     "strava/queues/cloudtasks.py",
+    "strava/queues/spool.py",
     "strava/ratelimit.py",
     "strava/reconcile.py",
     "strava/schema.py",
@@ -37,6 +41,7 @@ locals {
     "strava/weather/hourly.py",
     "strava/weather/openmeteo.py",
     "strava/weather/route.py",
+    "strava/webhook.py",
   ]
   function_view_sql     = "strava/analytics/sql/bigquery/*.sql"
   function_source_files = concat(local.function_modules, tolist(fileset(local.repo_root, local.function_view_sql)))

@@ -70,3 +70,13 @@ output "looker_studio_links" {
   description = "Looker Studio: a new-report link for each analytics view."
   value       = local.looker_studio_links
 }
+
+output "webhook_callback_url" {
+  description = "Strava's webhook callback: the webhook function's public URL."
+  value       = google_cloudfunctions2_function.webhook.service_config[0].uri
+}
+
+output "webhook_subscribe_command" {
+  description = "Subscribes the Strava app to webhook events (stores the verify token and the subscription id in Secret Manager)."
+  value       = "STRAVA_SECRETS=secretmanager:${var.project_id} python -m strava webhook subscribe --callback-url ${google_cloudfunctions2_function.webhook.service_config[0].uri}"
+}

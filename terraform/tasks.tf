@@ -1,6 +1,7 @@
 # A run that Strava's rate limit stopped with work left (a backfill, a reconciliation pass) queues its
-# own continuation here, for just after the window resets (strava/continuation.py); the task POSTs to
-# the function with an OIDC token of the scheduler's account, like the scheduler jobs do. One dispatch
+# own continuation here, for just after the window resets (strava/continuation.py), and the webhook
+# function queues each Strava event here (webhook.tf); every task POSTs to the sync function with an
+# OIDC token of the scheduler's account, like the scheduler jobs do. One dispatch
 # at a time, so continuations never overlap; a few bounded retries, after which the next scheduled run
 # continues the work anyway.
 resource "google_cloud_tasks_queue" "continuations" {

@@ -140,3 +140,14 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "webhook_max_instances" {
+  description = "Most instances of the webhook function (a burst of Strava events; a flood of forged ones cannot scale past it)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.webhook_max_instances >= 1 && var.webhook_max_instances <= 10 && floor(var.webhook_max_instances) == var.webhook_max_instances
+    error_message = "webhook_max_instances must be a whole number between 1 and 10."
+  }
+}

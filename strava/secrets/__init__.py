@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from strava.secrets.base import Credentials, SecretStore
+from strava.secrets.base import Credentials, SecretStore, WebhookConfig
 from strava.settings import split_spec
 
-__all__ = ["Credentials", "SecretStore", "open_secret_store"]
+__all__ = ["Credentials", "SecretStore", "WebhookConfig", "open_secret_store"]
 
 
 def open_secret_store(spec: str) -> SecretStore:

@@ -18,7 +18,7 @@ from typing import Any
 
 from strava.aws import aws_errors, describe, error_code, make_client
 from strava.errors import ConfigError
-from strava.secrets.base import Credentials
+from strava.secrets.base import Credentials, WebhookConfig, webhook_from, with_webhook
 
 log = logging.getLogger("strava.secrets.awssecrets")
 
@@ -76,7 +76,15 @@ class AwsSecretsStore:
                               "refresh_token (it holds something else)")
         return data
 
+    def read_webhook(self) -> WebhookConfig:
+        return webhook_from(self._current(), f"secret {self.name}")
+
     # --- writing -----------------------------------------------------------------------------------------
+
+    def save_webhook(self, config: WebhookConfig) -> None:
+        """The webhook keys live in the same JSON object as the OAuth values (the AWS idiom: one secret)."""
+        current = self._current()
+        self._put(current, with_webhook(current, config))
 
     def save_refresh_token(self, token: str) -> None:
         current = self._current()  # other keys in the object are kept

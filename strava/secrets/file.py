@@ -1,16 +1,17 @@
-"""`file:PATH`: a JSON object with client_id, client_secret and refresh_token (mode 0600)."""
+"""`file:PATH`: a JSON object with client_id, client_secret and refresh_token (mode 0600), and after
+`webhook subscribe` also webhook_verify_token, webhook_subscription_id and athlete_id."""
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from strava.durable import replace_file
 from strava.errors import ConfigError
-from strava.secrets.base import Credentials
+from strava.secrets.base import Credentials, WebhookConfig, webhook_from, with_webhook
 
 KEYS = ("client_id", "client_secret", "refresh_token")
 
@@ -44,22 +45,23 @@ class FileSecretStore:
         self._write({**self._load(), "refresh_token": token})
 
     def save(self, credentials: Credentials) -> None:
-        self._write(asdict(credentials))
+        """The three OAuth values; any other key already in the file (webhook values...) is kept."""
+        try:
+            kept = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            kept = {}
+        self._write({**(kept if isinstance(kept, dict) else {}), **asdict(credentials)})
+
+    def read_webhook(self) -> WebhookConfig:
+        return webhook_from(self._load(), f"secrets file {self.path}")
+
+    def save_webhook(self, config: WebhookConfig) -> None:
+        """Only the webhook keys change (a key whose value is None is removed); the rest stays as written."""
+        self._write(with_webhook(self._load(), config))
 
     def _write(self, data: dict[str, Any]) -> None:
         """Atomic rewrite: temp file (0600) in the same folder, fsync, rename."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".secrets-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    os.fchmod(f.fileno(), 0o600)
-                    json.dump(data, f, indent=2)
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            replace_file(self.path, json.dumps(data, indent=2))
         except OSError as exc:
             raise ConfigError(f"could not write secrets file {self.path}: {exc.strerror}") from None

@@ -11,16 +11,18 @@ Google libraries are imported lazily. No secret value ever appears in a message 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from strava.errors import ConfigError
 from strava.gcp import emulator_endpoint, make_client
-from strava.secrets.base import Credentials
+from strava.secrets.base import Credentials, WebhookConfig
 
 if TYPE_CHECKING:
     from google.cloud import secretmanager
@@ -34,6 +36,7 @@ DEFAULT_IDS = {"client_id": "strava-client-id", "client_secret": "strava-client-
                "refresh_token": "strava-refresh-token"}
 ENV_IDS = {"client_id": "STRAVA_SECRET_ID_CLIENT_ID", "client_secret": "STRAVA_SECRET_ID_CLIENT_SECRET",
            "refresh_token": "STRAVA_SECRET_ID_REFRESH_TOKEN"}
+WEBHOOK_ID, WEBHOOK_ENV = "strava-webhook", "STRAVA_SECRET_ID_WEBHOOK"  # one JSON: verify token, ids
 ROLES = {"read": "roles/secretmanager.secretAccessor", "write": "roles/secretmanager.secretVersionManager",
          "retire": "roles/secretmanager.secretVersionManager"}
 _PROJECT = re.compile(r"^[a-z0-9][a-z0-9.:-]{0,98}[a-z0-9]$")
@@ -49,7 +52,8 @@ class SecretManagerStore:
         args = {"client_id": client_id, "client_secret": client_secret, "refresh_token": refresh_token}
         self.project = project
         self.secret_ids = {k: args[k] or os.environ.get(ENV_IDS[k]) or DEFAULT_IDS[k] for k in DEFAULT_IDS}
-        self.description = f"secretmanager:{project} ({', '.join(self.secret_ids.values())})"
+        self.secret_ids["webhook"] = os.environ.get(WEBHOOK_ENV) or WEBHOOK_ID
+        self.description = f"secretmanager:{project} ({', '.join(self.secret_ids[k] for k in DEFAULT_IDS)})"
         self._emulated = emulator_endpoint(EMULATOR_ENV) is not None
         self._retry = retries.Retry(predicate=retries.if_transient_error, initial=0.2, maximum=2.0,
                                     timeout=retry_seconds)
@@ -123,6 +127,18 @@ class SecretManagerStore:
             self._call("get_secret", name=self._secret_name(key))  # NotFound here: no container at all
             return None
 
+    def read_webhook(self) -> WebhookConfig:
+        """The webhook secret holds one JSON object; a container without a version: never subscribed."""
+        with self._errors("read", "webhook"):
+            text = self._current("webhook")
+        try:
+            data = json.loads(text) if text else {}
+            return WebhookConfig(str(data.get("verify_token") or ""), _int(data.get("subscription_id")),
+                                 _int(data.get("athlete_id")))
+        except (ValueError, TypeError, AttributeError):
+            raise ConfigError(f"secret {self.secret_ids['webhook']} in project {self.project} is not the JSON "
+                              "`webhook subscribe` writes: run it again") from None
+
     # --- writing -----------------------------------------------------------------------------------------
 
     def save_refresh_token(self, token: str) -> None:
@@ -131,6 +147,9 @@ class SecretManagerStore:
     def save(self, credentials: Credentials) -> None:
         for key in DEFAULT_IDS:
             self._save(key, getattr(credentials, key))
+
+    def save_webhook(self, config: WebhookConfig) -> None:
+        self._save("webhook", json.dumps(asdict(config), sort_keys=True))
 
     def _save(self, key: str, value: str) -> None:
         """Add a version when `value` differs from the current one, verify it, retire the older ones."""
@@ -187,3 +206,7 @@ class SecretManagerStore:
                        secret={"replication": {"automatic": {}}})
         except Conflict:
             pass
+
+
+def _int(value: Any) -> int | None:
+    return None if value is None else int(value)

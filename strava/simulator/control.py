@@ -51,6 +51,8 @@ class Controlled(Protocol):
     def inject(self) -> Callable[..., None]: ...  # (path_prefix, **fault), keywords from the POSTed JSON
     def reset_faults(self) -> None: ...
     def configure(self, **config: Any) -> None: ...
+    def deliver_event(self, **fields: Any) -> dict: ...
+    def deauthorize(self) -> dict: ...
 
 
 def control(sim: Controlled, method: str, path: str, body: bytes) -> Response:
@@ -90,6 +92,10 @@ def _control(sim: Controlled, method: str, parts: list[str], data: Any) -> Respo
         case "DELETE", ["faults"]:
             sim.reset_faults()
             return Response(200, {"faults_pending": 0})
+        case "POST", ["webhook", "events"]:
+            return Response(200, sim.deliver_event(**data))
+        case "POST", ["webhook", "deauthorize"]:
+            return Response(200, sim.deauthorize())
         case "POST", ["config"]:
             sim.configure(**data)
             return Response(200, sim.state())

@@ -11,6 +11,7 @@ Strava endpoints (base `url`):
                                                 oldest first when only `after` is given; [] past the end
   GET  /api/v3/activities/{id}                  one activity as detail (description, calories);
                                                 404 Record Not Found once deleted
+  /api/v3/push_subscriptions                    webhooks: see strava.simulator.webhooks
 
 Errors are Strava Faults `{"message", "errors": [{"resource", "field", "code"}]}`: 400
 `Application/client_id/invalid` for a wrong client id or secret, 400 for a dead refresh token or code,
@@ -42,6 +43,7 @@ from strava.simulator.httpd import Server
 from strava.simulator.oauth import OAuthMixin, denial
 from strava.simulator.ratelimits import RateLimits
 from strava.simulator.store import ActivityStore, apply_fields, copy_json, epoch, visible
+from strava.simulator.webhooks import PushSubscriptions
 from strava.simulator.wire import API, INACTIVE, MISSING_SCOPE, NOT_FOUND, RATE_LIMITED, Response, bad_request
 
 __all__ = ["INACTIVE", "MISSING_SCOPE", "StravaSimulator"]  # the Fault bodies tests compare against
@@ -78,6 +80,7 @@ class StravaSimulator(OAuthMixin):
         self._store = self._load(activities, seed, end)
         self._init_tokens(refresh_token)
         self._faults = FaultQueue()
+        self.push = PushSubscriptions(self.client_id, self.client_secret)
         self.request_log: list[tuple[str, str, dict[str, str]]] = []
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
@@ -218,6 +221,25 @@ class StravaSimulator(OAuthMixin):
         with self._lock:
             self._store.delete(int(activity_id))
 
+    # --- webhooks ---------------------------------------------------------------------------
+
+    def deliver_event(self, **fields: Any) -> dict:
+        """Send a webhook event (Strava's fields; ours filled in by default) with Strava's retries."""
+        with self._lock:
+            sub = self.push.current
+            event = {"object_type": "activity", "aspect_type": "update", "updates": {},
+                     "owner_id": self.athlete["id"], "subscription_id": sub.id if sub else 0,
+                     "event_time": int(self.now())} | fields
+        return {"event": event, "attempts": self.push.deliver(event)}  # outside the lock: it waits on HTTP
+
+    def deauthorize(self) -> dict:
+        """The athlete revokes the app: every token dies, then the deauthorization event is sent."""
+        with self._lock:
+            self._refresh_valid.clear()
+            self._access.clear()
+        return self.deliver_event(object_type="athlete", object_id=self.athlete["id"],
+                                  updates={"authorized": "false"})
+
     # --- knobs ------------------------------------------------------------------------------
 
     def inject(self, path_prefix: str = "/api/v3/athlete/activities", *, status: int | None = None,
@@ -310,6 +332,8 @@ class StravaSimulator(OAuthMixin):
             return self._authorized(headers, None) or Response(200, self.athlete)
         if route == ("GET", API + "/athlete/activities"):
             return self._list_activities(query, headers)
+        if route[1].startswith(API + "/push_subscriptions"):  # the app's credentials, no athlete token
+            return self.push.route(method, route[1].removeprefix(API + "/push_subscriptions"), {**query, **form})
         if method == "GET" and ACTIVITY.fullmatch(route[1]):
             return self._one_activity(int(route[1].rsplit("/", 1)[1]), headers)
         return Response(404, NOT_FOUND)

@@ -50,6 +50,11 @@ class Warehouse(Protocol):
         schema.ACTIVITY_TABLES), atomically.
         Returns how many were removed."""
 
+    def delete_strava_data(self) -> int:
+        """Delete every row of activities, deleted_activities and schema.ACTIVITY_TABLES, atomically (the
+        athlete revoked access: Strava's API Agreement wants their data gone). sync_runs and
+        athlete_settings (typed in by the user) stay. Returns how many rows were deleted."""
+
     def replace_activity_rows(self, table: Table, activity_ids: Collection[int],
                               rows: Sequence[dict[str, Any]]) -> None:
         """Atomically replace every row of `table` (one of schema.ACTIVITY_TABLES) that belongs to

@@ -481,6 +481,17 @@ DELETE FROM {activities} WHERE `id` IN (SELECT `id` FROM `{gone}`);
 {cascade}COMMIT TRANSACTION;
 SELECT removed AS removed;"""
 
+    def delete_strava_data(self) -> int:
+        strava_data = (schema.ACTIVITIES, schema.DELETED_ACTIVITIES, *schema.ACTIVITY_TABLES)
+        tables = [self._sql_ref(t.name) for t in strava_data]
+        counts = " + ".join(f"(SELECT COUNT(*) FROM {t})" for t in tables)
+        deletes = "".join(f"DELETE FROM {t} WHERE TRUE;\n" for t in tables)
+        sql = (f"DECLARE removed INT64;\nBEGIN TRANSACTION;\nSET removed = {counts};\n{deletes}"
+               "COMMIT TRANSACTION;\nSELECT removed AS removed;")
+        with self._errors("delete Strava data", "activities"):
+            rows = self._rows(sql)
+        return int(rows[0]["removed"]) if rows else 0
+
     # --- per-activity tables ---------------------------------------------------------------------------
 
     def replace_activity_rows(self, table: schema.Table, activity_ids: Collection[int],

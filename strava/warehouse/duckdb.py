@@ -248,6 +248,16 @@ class DuckDBWarehouse:
         self.conn.commit()
         return len(removed)
 
+    def delete_strava_data(self) -> int:
+        return self._run("delete Strava data", self._delete_strava_data)
+
+    def _delete_strava_data(self) -> int:
+        self.conn.begin()
+        deleted = sum(self.conn.execute(f'DELETE FROM "{table.name}"').fetchall()[0][0]
+                      for table in (schema.ACTIVITIES, schema.DELETED_ACTIVITIES, *schema.ACTIVITY_TABLES))
+        self.conn.commit()
+        return deleted
+
     def replace_activity_rows(self, table: schema.Table, activity_ids: Collection[int],
                               rows: Sequence[dict[str, Any]]) -> None:
         if activity_ids:

@@ -551,6 +551,25 @@ class S3Warehouse:
         self._save_index()
         return len(removed)
 
+    def delete_strava_data(self) -> int:
+        """Not atomic on S3: activities go first, so a run that dies midway leaves no activity without
+        its archive; setup() then removes per-activity rows whose activity is gone, and the next confirmed
+        deauthorization deletes what is left."""
+        deleted = 0
+        for table in ("activities", "deleted_activities", *(t.name for t in schema.ACTIVITY_TABLES)):
+            for month, etag in sorted(self._list_etags(table).items()):
+                rows, _ = self._read_lines(table, month)
+                key = self._table_key(table, month)
+                with self._errors("delete", key):
+                    self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
+                deleted += len(rows)
+            if table == "activities":
+                self._months, self._where = {}, {}
+                self._save_index()
+        self._parts = {}
+        self._save_index()
+        return deleted
+
     def replace_activity_rows(self, table: schema.Table, activity_ids: Collection[int],
                               rows: Sequence[dict[str, Any]]) -> None:
         """Each activity's rows go, whole, into its month's object (one conditional write per month)."""

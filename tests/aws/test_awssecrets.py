@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from strava.errors import ConfigError
-from strava.secrets import Credentials, open_secret_store
+from strava.secrets import Credentials, WebhookConfig, open_secret_store
 from strava.settings import Settings
 from strava.sync import run_sync
 from tests.fixtures.moto import REGION
@@ -83,3 +83,14 @@ def test_a_secret_deleted_mid_run_fails_the_rotation_save_cleanly(secretsmanager
 
 def test_region_comes_from_aws_region(aws_env, secret_name):
     assert open_secret_store(f"awssecrets:{secret_name}").client.meta.region_name == REGION
+
+
+def test_the_webhook_values_live_beside_the_oauth_ones_in_the_one_secret(secretsmanager, secret_name):
+    secretsmanager.create_secret(Name=secret_name, SecretString=json.dumps(VALUE))
+    store = open_secret_store(f"awssecrets:{secret_name}")
+    assert store.read_webhook() == WebhookConfig()  # never subscribed
+    store.save_webhook(WebhookConfig("verify-me", 42, 134815))
+    assert store.read_webhook() == WebhookConfig("verify-me", 42, 134815)
+    assert store.read() == Credentials("123", "s3cr3t-value", "tok-old")  # the OAuth values untouched
+    store.save_webhook(WebhookConfig())  # unsubscribed: the keys go
+    assert json.loads(secretsmanager.get_secret_value(SecretId=secret_name)["SecretString"]) == VALUE

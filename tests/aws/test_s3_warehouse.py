@@ -219,3 +219,23 @@ def test_rows_copied_from_an_activity_that_changed_count_as_missing_and_filters_
     with pytest.raises(WarehouseError, match="cannot evaluate the filter"):
         warehouse.activities_without(COPIES, ["id"], 10, "trainer = = 1")
     warehouse.close()
+
+
+def test_a_confirmed_deauthorization_empties_the_athletes_data_and_keeps_the_audit(lake):
+    warehouse = opened(lake)
+    warehouse.upsert_activities([activity(1, "2025-02-01T08:00:00Z"), activity(2, "2024-12-31T23:30:00Z"),
+                                 activity(3, "2025-02-03T08:00:00Z")], "b1")
+    warehouse.archive_activities([3], "r1", T0)
+    weather = schema.ACTIVITY_WEATHER
+    warehouse.replace_activity_rows(weather, [1], [{"activity_id": 1, "status": "ok", "fetched_at": T0}])
+    warehouse.record_run({"run_id": "r1", "started_at": T0, "mode": "full", "status": "ok"})
+    assert warehouse.delete_strava_data() == 2 + 1 + 1  # two activities, one archived, one weather row
+    assert warehouse.activity_ids() == set() and warehouse.latest_start_date() is None
+    for table in ("activities", "deleted_activities", weather.name):
+        assert lake_rows(warehouse, table) == [], table
+    assert [r["run_id"] for r in lake_rows(warehouse, "sync_runs")] == ["r1"]  # the audit stays
+    warehouse.close()
+    reopened = opened(lake)  # the index agrees with the (empty) objects
+    assert reopened.activity_ids() == set()
+    assert reopened.activities_without(weather, ["id"], limit=10) == []
+    reopened.close()

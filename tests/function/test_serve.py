@@ -38,8 +38,9 @@ def _group_alive(pgid: int) -> bool:
 
 
 def test_serve_syncs_on_post_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    port, log = free_port(), tmp_path / "serve.out"
-    env = {**os.environ, "PORT": str(port), "SERVE_DIR": str(tmp_path / "serve"), "ACTIVITIES": "50",
+    port, hook_port, log = free_port(), free_port(), tmp_path / "serve.out"
+    env = {**os.environ, "PORT": str(port), "WEBHOOK_PORT": str(hook_port), "SERVE_DIR": str(tmp_path / "serve"),
+           "ACTIVITIES": "50",
            "XDG_RUNTIME_DIR": str(tmp_path)}  # gunicorn puts its control socket there, not in $HOME
     with log.open("w") as out:  # its own session: the signal below reaches it and its children only
         proc = subprocess.Popen([str(SCRIPT)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -49,6 +50,12 @@ def test_serve_syncs_on_post_and_ctrl_c_stops_everything(tmp_path: Path) -> None
         assert answer.status_code == 200, answer.text
         assert answer.json()["status"] == "ok" and answer.json()["inserted"] == 50
         assert f"curl -X POST localhost:{port} -H 'Content-Type: application/json' -d '{{}}'" in log.read_text()
+        # The webhook function beside it, subscribed to the simulator at start.
+        secrets = json.loads((tmp_path / "serve" / "secrets.json").read_text())
+        check = requests.get(f"http://127.0.0.1:{hook_port}", timeout=10, params={
+            "hub.mode": "subscribe", "hub.challenge": "c1", "hub.verify_token": secrets["webhook_verify_token"]})
+        assert check.status_code == 200 and check.json() == {"hub.challenge": "c1"}
+        assert f"curl -X POST localhost:{hook_port} -H 'Content-Type: application/json'" in log.read_text()
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground group
         code = proc.wait(timeout=60)  # a hang detector, not a speed bound: gunicorn exits in well under 1 s

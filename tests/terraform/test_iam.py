@@ -8,6 +8,7 @@ from tests.terraform.hcl import TF_DIR, Module, quoted_strings
 FUNCTION_SA = "${google_service_account.function.member}"
 SCHEDULER_SA = "${google_service_account.scheduler.member}"
 BUILD_SA = "${google_service_account.build.member}"
+WEBHOOK_SA = "${google_service_account.webhook.member}"
 REFRESH_TOKEN = "${google_secret_manager_secret.strava[local.refresh_token_secret].secret_id}"
 
 # (resource type, role, scope attribute, scope value, member): nothing more, nothing less.
@@ -25,6 +26,16 @@ EXPECTED_GRANTS = {
      "${google_cloud_tasks_queue.continuations.name}", FUNCTION_SA),
     ("google_service_account_iam_member", "roles/iam.serviceAccountUser", "service_account_id",
      "${google_service_account.scheduler.name}", FUNCTION_SA),
+    # The webhook function: read its secret, enqueue tasks carrying the scheduler's OIDC identity.
+    ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor", "secret_id",
+     "${google_secret_manager_secret.webhook.secret_id}", WEBHOOK_SA),
+    ("google_cloud_tasks_queue_iam_member", "roles/cloudtasks.enqueuer", "name",
+     "${google_cloud_tasks_queue.continuations.name}", WEBHOOK_SA),
+    ("google_service_account_iam_member", "roles/iam.serviceAccountUser", "service_account_id",
+     "${google_service_account.scheduler.name}", WEBHOOK_SA),
+    # Strava cannot authenticate: anyone may call the webhook function, and only it.
+    ("google_cloud_run_v2_service_iam_member", "roles/run.invoker", "name",
+     "${google_cloudfunctions2_function.webhook.name}", "allUsers"),
     *(("google_project_iam_member", role, "project", "${var.project_id}", BUILD_SA)
       for role in ("roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer")),
 }
@@ -87,7 +98,29 @@ def test_the_function_builds_as_its_own_account_once_its_grant_has_propagated(tf
     assert int(wait["create_duration"].rstrip("s")) >= 60
     assert "${time_sleep.build_grants_visible}" in function["depends_on"]
     accounts = {body["account_id"] for body in tf.of_type("google_service_account").values()}
-    assert accounts == {"${var.function_name}-fn", "${var.function_name}-sched", "${var.function_name}-build"}
+    assert accounts == {"${var.function_name}-fn", "${var.function_name}-sched", "${var.function_name}-build",
+                        "${var.function_name}-hook"}
+
+
+def test_the_webhook_function_is_small_runs_as_its_own_account_and_queues_for_the_sync(tf: Module) -> None:
+    webhook = tf.resource("google_cloudfunctions2_function", "webhook")
+    assert webhook["build_config"][0]["entry_point"] == "webhook"
+    service = webhook["service_config"][0]
+    assert service["service_account_email"] == "${google_service_account.webhook.email}"
+    assert service["max_instance_count"] == "${var.webhook_max_instances}"
+    assert tf.variables["webhook_max_instances"]["default"] <= 5
+    env = service["environment_variables"]
+    assert env["STRAVA_TASKS"] == "cloudtasks:${local.tasks_queue}"
+    assert env["STRAVA_TASKS_TARGET_URL"] == "${local.function_uri}"
+    assert env["STRAVA_TASKS_SERVICE_ACCOUNT"] == "${google_service_account.scheduler.email}"
+    assert "STRAVA_WAREHOUSE" not in env  # it never touches the warehouse
+    for grant in ("${google_secret_manager_secret_iam_member.webhook_secret_accessor}",
+                  "${google_cloud_tasks_queue_iam_member.webhook_enqueuer}",
+                  "${google_service_account_iam_member.webhook_acts_as_invoker}"):
+        assert grant in webhook["depends_on"]
+    queue = tf.resource("google_cloud_tasks_queue", "continuations")  # shared with the continuations
+    assert queue["rate_limits"][0]["max_concurrent_dispatches"] == 1
+    assert 1 < queue["retry_config"][0]["max_attempts"] <= 10
 
 
 def test_grants_the_function_needs_exist_before_it_does(tf: Module) -> None:
@@ -103,8 +136,12 @@ def test_only_additive_iam_resources() -> None:
         "_iam_binding/_iam_policy replace members granted elsewhere: use _iam_member"
 
 
-def test_no_public_member_anywhere(tf: Module) -> None:
-    everything = json.dumps([list(tf.resources.values()), list(tf.data.values()), tf.locals, tf.outputs])
+def test_no_public_member_anywhere_but_the_webhook_invoker(tf: Module) -> None:
+    public = {name for (type_, name), body in tf.resources.items() if "allUsers" in json.dumps(body)}
+    assert public == {"webhook_public_invoker"}
+    invoker = tf.resource("google_cloud_run_v2_service_iam_member", "webhook_public_invoker")
+    assert invoker["name"] == "${google_cloudfunctions2_function.webhook.name}"
+    everything = json.dumps([list(tf.data.values()), tf.locals, tf.outputs])
     assert "allUsers" not in everything
     assert "allAuthenticatedUsers" not in everything
 
