@@ -8,11 +8,15 @@ locals {
     "strava/aws.py",
     "strava/client.py",
     "strava/continuation.py",
+    "strava/durable.py",
     "strava/errors.py",
+    "strava/events.py",
     "strava/http.py",
+    "strava/intake.py",
     "strava/logs.py",
     "strava/queues/__init__.py",
     "strava/queues/base.py",
+    "strava/queues/spool.py",
     "strava/ratelimit.py",
     "strava/reconcile.py",
     "strava/schema.py",
@@ -32,6 +36,7 @@ locals {
     "strava/weather/hourly.py",
     "strava/weather/openmeteo.py",
     "strava/weather/route.py",
+    "strava/webhook.py",
   ]
   # scripts/deploy-aws.sh pip-installs requirements.txt here (Linux arm64 wheels) before terraform runs.
   layer_dir = "${path.module}/build/layer"
