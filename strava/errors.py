@@ -48,6 +48,12 @@ class BadResponse(StravaError):
     kind = "bad_response"
 
 
+class NotFound(BadResponse):
+    """404: the object is gone or has nothing to show (e.g. a manual activity's streams)."""
+
+    kind = "not_found"
+
+
 class WarehouseError(SyncError):
     kind = "warehouse"
 

@@ -29,6 +29,7 @@ from strava.errors import (
     BadResponse,
     ConfigError,
     MissingScope,
+    NotFound,
     RefreshTokenInvalid,
     StravaUnavailable,
     SyncError,
@@ -212,7 +213,8 @@ def fault_error(response: requests.Response, where: str) -> SyncError:
             "deactivated the app; the owner must renew the subscription or reactivate the app at "
             "https://www.strava.com/settings/api."
         )
-    return BadResponse(f"Strava answered {status} {message} to {where} ({detail})")
+    kind = NotFound if status == 404 else BadResponse
+    return kind(f"Strava answered {status} {message} to {where} ({detail})")
 
 
 def parse_json(response: requests.Response, where: str) -> Any:

@@ -21,6 +21,8 @@ class Settings:
     read_timeout: float = 30.0
     retry_seconds: float = 6.0  # total time spent on one failing request, every attempt and wait included
     rotation_wait: float = 5.0  # how long a refused refresh token waits for a concurrent run to save its rotation
+    streams: bool = True  # fetch each activity's streams (one read each) with what the budget leaves
+    hr_zones: tuple[float, ...] | None = None  # the 4 heart rates between 5 zones, bpm (None: no HR zones)
 
     @property
     def token_url(self) -> str:
@@ -40,6 +42,8 @@ class Settings:
             read_timeout=_number(env, "STRAVA_READ_TIMEOUT", cls.read_timeout, float),
             retry_seconds=_number(env, "STRAVA_RETRY_SECONDS", cls.retry_seconds, float),
             rotation_wait=_number(env, "STRAVA_ROTATION_WAIT_SECONDS", cls.rotation_wait, float),
+            streams=_switch(env, "STRAVA_STREAMS", cls.streams),
+            hr_zones=_zones(env, "STRAVA_HR_ZONES"),
         )
 
 
@@ -61,6 +65,29 @@ def _number(env: Mapping[str, str], name: str, default, kind):
     if value < 0:
         raise ConfigError(f"{name}={text!r} must not be negative")
     return value
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return default
+    if text not in ("on", "off"):
+        raise ConfigError(f"{name}={text!r} must be on or off")
+    return text == "on"
+
+
+def _zones(env: Mapping[str, str], name: str) -> tuple[float, ...] | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        bounds = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        bounds = ()
+    if len(bounds) != 4 or list(bounds) != sorted(set(bounds)) or bounds[0] <= 0:
+        raise ConfigError(f"{name}={text!r} must be the 4 increasing heart rates between 5 zones, "
+                          "e.g. 130,150,165,178")
+    return bounds
 
 
 def split_spec(spec: str, what: str, known: tuple[str, ...]) -> tuple[str, str]:

@@ -37,6 +37,7 @@ from strava.ratelimit import RateBudget
 from strava.schema import NotAnActivity, activity_row
 from strava.secrets import Credentials, SecretStore, open_secret_store
 from strava.settings import Settings
+from strava.streams import sync_streams
 from strava.warehouse import Warehouse, open_warehouse
 
 log = logging.getLogger("strava.sync")
@@ -65,6 +66,9 @@ class RunSummary:
     needs_human: bool = False  # retrying cannot help: logged CRITICAL with what to do
     batches: int = 0
     problems: int = 0
+    streams: int = 0  # activities whose streams were stored
+    streams_none: int = 0  # activities Strava has no streams for (recorded, not asked again)
+    streams_stopped: str | None = None  # why the streams pass stopped early (budget, Strava): next run continues
 
     def fail(self, exc: SyncError, status: str = "failed") -> None:
         self.status, self.error = status, {"kind": exc.kind, "message": str(exc)}
@@ -165,6 +169,8 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
     _store(warehouse, batch, summary)
     if summary.mode == "full":
         _reconcile_deletions(warehouse, seen, summary, allow_mass_delete)
+    if settings.streams:
+        sync_streams(settings, client, warehouse, access_token, summary)
 
 
 def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary, rotation_wait: float) -> str:

@@ -5,23 +5,45 @@ locals {
   tables = {
     activities = {
       partition_field = "start_date"
+      partition_type  = "DAY"
       clustering      = ["sport_type", "id"]
       description     = "One row per Strava activity (upserted by id)."
     }
     deleted_activities = {
       partition_field = "deleted_at"
+      partition_type  = "DAY"
       clustering      = ["id"]
       description     = "Activities deleted on Strava, archived before removal."
     }
     sync_runs = {
       partition_field = "started_at"
+      partition_type  = "DAY"
       clustering      = []
       description     = "One audit row per sync run."
     }
     athlete_settings = {
       partition_field = null
+      partition_type  = "DAY"
       clustering      = []
       description     = "Dated FTP and weight; each activity uses the values in force on its local date."
+    }
+    activity_streams = {
+      partition_field = "start_date"
+      partition_type  = "MONTH"
+      clustering      = ["activity_id"]
+      description     = "One row per activity: Strava's streams, one array per stream type, NULL (BigQuery: empty) when not recorded. Read by no dashboard: metrics are computed once, at load time."
+    }
+    activity_power_curve = {
+      partition_field = null
+      partition_type  = "DAY"
+      clustering      = ["activity_id"]
+      description     = "Mean-maximal power per activity and standard duration (from the 1 Hz power stream)."
+    }
+    activity_stream_metrics = {
+      partition_field = null
+      partition_type  = "DAY"
+      clustering      = ["activity_id"]
+      description     = "Metrics of each activity's streams, computed once at load time (strava/power.py)."
     }
   }
 
@@ -70,7 +92,7 @@ resource "google_bigquery_table" "tables" {
   dynamic "time_partitioning" {
     for_each = each.value.partition_field == null ? [] : [each.value.partition_field]
     content {
-      type  = "DAY"
+      type  = each.value.partition_type
       field = time_partitioning.value
     }
   }

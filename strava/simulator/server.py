@@ -6,6 +6,8 @@ Strava endpoints (base `url`):
                                                 fresh access token as Strava does
   GET  /oauth/authorize                         auto-approves: 302 to redirect_uri?state=&code=&scope=
   GET  /api/v3/athlete                          DetailedAthlete-like profile (ftp, weight, gear)
+  GET  /api/v3/activities/{id}/streams          keys, key_by_type: generated from the summary (see
+                                                `streams`); 404 for manual entries and unknown ids
   GET  /api/v3/athlete/activities               page, per_page (default 30, capped at 200), before,
                                                 after (strict, epoch s on start_date); newest first,
                                                 oldest first when only `after` is given; [] past the end
@@ -27,6 +29,7 @@ The /_sim/ control endpoints (state, the truth, faults, config) are documented i
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -39,6 +42,7 @@ from strava.simulator.httpd import Server
 from strava.simulator.oauth import OAuthMixin, denial
 from strava.simulator.ratelimits import RateLimits
 from strava.simulator.store import ActivityStore, apply_fields, copy_json, epoch
+from strava.simulator.streams import streams_response
 from strava.simulator.wire import API, INACTIVE, MISSING_SCOPE, NOT_FOUND, RATE_LIMITED, Response, bad_request
 
 __all__ = ["INACTIVE", "MISSING_SCOPE", "StravaSimulator"]  # the Fault bodies tests compare against
@@ -46,6 +50,7 @@ __all__ = ["INACTIVE", "MISSING_SCOPE", "StravaSimulator"]  # the Fault bodies t
 ACTIVITY_SCOPES = ("activity:read", "activity:read_all")
 LIST_PARAMS = ("before", "after", "page", "per_page")
 TOKEN_PATHS = ("/oauth/token", API + "/oauth/token")
+STREAMS_PATH = re.compile(re.escape(API) + r"/activities/\d{1,19}/streams")
 
 
 class StravaSimulator(OAuthMixin):
@@ -68,6 +73,7 @@ class StravaSimulator(OAuthMixin):
         self.rotate, self.scope, self.authorize_scope = rotate, scope, authorize_scope
         self.deny_authorize, self.inactive, self.latency = False, False, latency
         self.rate = RateLimits(read_limits, overall_limits)
+        self.seed = seed
         self._factory = ActivityFactory(seed)
         self._factory.rng.seed(f"additions-{seed}")  # additions must not replay the generated ones
         self.athlete = self._factory.athlete
@@ -293,7 +299,19 @@ class StravaSimulator(OAuthMixin):
             return self._authorized(headers, None) or Response(200, self.athlete)
         if route == ("GET", API + "/athlete/activities"):
             return self._list_activities(query, headers)
+        if method == "GET" and STREAMS_PATH.fullmatch(route[1]):
+            return self._streams(int(route[1].split("/")[-2]), query, headers)
         return Response(404, NOT_FOUND)
+
+    def _streams(self, activity_id: int, query: dict[str, str], headers: dict[str, str]) -> Response:
+        scopes = self._token_scopes(headers)
+        denied = denial(scopes, ACTIVITY_SCOPES)
+        if denied:
+            return denied
+        activity = self._store.find(activity_id)
+        if activity and activity.get("private") and "activity:read_all" not in scopes:
+            activity = None  # a private activity does not exist for an activity:read token
+        return streams_response(activity, self.seed, query)
 
     def _list_activities(self, query: dict[str, str], headers: dict[str, str]) -> Response:
         scopes = self._token_scopes(headers)

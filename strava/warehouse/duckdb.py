@@ -45,6 +45,7 @@ MERGE_ACTIVITIES = (
 )
 KEYS = {"activities": "id", "sync_runs": "run_id", "athlete_settings": "effective_from",
         "schema_versions": "version"}
+CHECKPOINT_BYTES = 16_000_000  # per-activity rows (streams) written between checkpoints, see replace_activity_rows
 REDERIVE_ROWS = 1000  # stored activities re-derived per transaction in a schema upgrade (bounded memory)
 REDERIVE = (
     "UPDATE activities SET " + ", ".join(f'"{n}" = d."{n}"' for n in DERIVED.column_names if n != "id")
@@ -60,6 +61,9 @@ def create_table_sql(table: schema.Table) -> str:
 
 
 def _column_type(column: schema.Column) -> str:
+    if column.fields:
+        members = ", ".join(f'"{f.name}" {DUCKDB_TYPES[f.type]}' for f in column.fields)
+        return f"STRUCT({members})" + ("[]" if column.repeated else "")
     if column.repeated:
         return DUCKDB_TYPES[column.type] + "[]"
     # JSON text compresses 2-3x better with zstd than with DuckDB's default, and checkpoints faster.
@@ -67,7 +71,11 @@ def _column_type(column: schema.Column) -> str:
 
 
 def _arrow_type(column: schema.Column) -> pa.DataType:
-    return pa.list_(ARROW_TYPES[column.type]) if column.repeated else ARROW_TYPES[column.type]
+    if column.fields:
+        base = pa.struct([(f.name, ARROW_TYPES[f.type]) for f in column.fields])
+    else:
+        base = ARROW_TYPES[column.type]
+    return pa.list_(base) if column.repeated else base
 
 
 def arrow_batch(rows: Sequence[dict[str, Any]], table: schema.Table = schema.ACTIVITIES) -> pa.Table:
@@ -92,6 +100,7 @@ class DuckDBWarehouse:
         self.path = Path(path)
         self.description = f"duckdb:{self.path}"
         self.conn = self._connect(lock_timeout, memory_limit)
+        self._unsaved_bytes = 0  # per-activity rows written since the last checkpoint
 
     def _connect(self, lock_timeout: float, memory_limit: str) -> duckdb.DuckDBPyConnection:
         try:
@@ -225,7 +234,8 @@ class DuckDBWarehouse:
         self.conn.begin()
         self.conn.execute(f'DELETE FROM "{table.name}" WHERE activity_id IN (SELECT unnest(?::BIGINT[]))', [ids])
         if rows:
-            self.conn.register("batch", arrow_batch(rows, table))
+            batch = arrow_batch(rows, table)
+            self.conn.register("batch", batch)
             try:
                 names = ", ".join(f'"{n}"' for n in table.column_names)
                 self.conn.execute(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM batch')
@@ -233,6 +243,12 @@ class DuckDBWarehouse:
                 with contextlib.suppress(duckdb.Error):
                     self.conn.unregister("batch")
         self.conn.commit()
+        # Streams add megabytes per batch, and written data stays in the buffer pool until a checkpoint: past
+        # the memory_limit commits fail. A checkpoint costs about the table's size, so one per few MB written.
+        self._unsaved_bytes += batch.nbytes if rows else 0
+        if self._unsaved_bytes > CHECKPOINT_BYTES:
+            self.conn.execute("CHECKPOINT")
+            self._unsaved_bytes = 0
 
     def activities_without(self, table: schema.Table, columns: Sequence[str], limit: int,
                            where: str | None = None) -> list[dict[str, Any]]:
@@ -255,6 +271,10 @@ class DuckDBWarehouse:
         self._replace_row(schema.ATHLETE_SETTINGS, {
             "effective_from": effective_from, "ftp": ftp, "weight_kg": weight_kg,
             "updated_at": datetime.now().astimezone()})
+
+    def ftp_history(self) -> list[tuple[date, float]]:
+        return self._run("read athlete_settings", lambda: self.conn.execute(
+            "SELECT effective_from, ftp FROM athlete_settings WHERE ftp IS NOT NULL ORDER BY 1").fetchall())
 
     def _replace_row(self, table: schema.Table, row: dict[str, Any]) -> None:
         key = KEYS[table.name]

@@ -12,6 +12,7 @@ from strava.errors import (
     AppInactive,
     BadResponse,
     MissingScope,
+    NotFound,
     RateLimited,
     RefreshTokenInvalid,
     StravaError,
@@ -63,7 +64,7 @@ def test_no_authorization_header_without_token(http: StravaHTTP, strava_mock: re
      ["refused the authorization", "Athlete access_token invalid", "python -m strava auth"]),
     (403, fault("Application", "Status", "Inactive", "Forbidden"), AppInactive,
      ["inactive", "paid", "subscription", "deactivated"]),
-    (404, {"message": "Record Not Found", "errors": []}, BadResponse, ["404", "Record Not Found", "/api/v3/athlete"]),
+    (404, {"message": "Record Not Found", "errors": []}, NotFound, ["404", "Record Not Found", "/api/v3/athlete"]),
     (403, fault("Activity", "id", "forbidden", "Forbidden"), BadResponse, ["403"]),
     (422, "not json at all", BadResponse, ["422"]),
 ])
