@@ -54,10 +54,13 @@ locals {
   # must be created after it: tier 1 reads only tables, tier 2 reads tier 1, unlisted views are
   # tier 3 (tests/terraform checks each view only reads tables and lower tiers).
   view_tier = {
-    activity_facts    = 1
-    weekly_summary    = 2
-    quarterly_summary = 2
-    training_load     = 2
+    activity_facts        = 1
+    weekly_summary        = 2
+    quarterly_summary     = 2
+    training_load         = 2
+    power_curve_quarterly = 2
+    power_curve_rolling   = 2
+    estimated_ftp         = 3
   }
   view_vars = { project = var.project_id, dataset = var.dataset_id }
 }
