@@ -73,6 +73,7 @@ CURVES = {
 }
 # Stream-based training stress (activity_stream_metrics.stress), replacing the summary estimate.
 STREAM_STRESS = {1: 95.0, 10: 60.0}
+ZONES = {f"power_z{i}_s": 600 * i for i in range(1, 8)}  # seconds in each power zone, for the report
 
 
 def utc_today() -> date:
