@@ -126,6 +126,16 @@ class StravaClient:
                               f"{type(body).__name__} not keyed by stream type")
         return body
 
+    def get_activity(self, access_token: str, activity_id: int) -> dict | None:
+        """The DetailedActivity (description, calories, laps, splits...), or None when Strava has it no more (404)."""
+        try:
+            body = self.http.request("GET", self._api(f"activities/{int(activity_id)}"), access_token=access_token)
+        except NotFound:
+            return None
+        if not isinstance(body, dict):
+            raise BadResponse(f"Strava answered activity {activity_id} with a {type(body).__name__}, not an object")
+        return body
+
     def _token_request(self, client_id: str | int, client_secret: str, **grant: str) -> TokenGrant:
         data = {"client_id": str(client_id), "client_secret": client_secret, **grant}
         return TokenGrant.from_response(self.http.request("POST", self.settings.token_url, data=data))

@@ -175,6 +175,8 @@ SYNC_RUNS = Table(
         Column("streams_none", INT64, "Activities Strava has no streams for (recorded: not asked again)"),
         Column("streams_stopped", STRING, "Why the streams pass stopped early (budget, Strava); the next run "
                "continues"),
+        Column("details", INT64, "Activities whose detail (GET /activities/{id}) was stored"),
+        Column("details_stopped", STRING, "Why the details pass stopped early; the next run continues"),
     ),
     partition_field="started_at",
     description="One audit row per sync run.",
@@ -252,10 +254,47 @@ ACTIVITY_STREAM_METRICS = Table(
     description="Metrics of each activity's streams, computed once at load time (strava/power.py).",
 )
 
+ACTIVITY_DETAILS = Table(
+    "activity_details",
+    (
+        Column("activity_id", INT64, "Strava activity id", required=True),
+        Column("status", STRING, "ok, or none: Strava answered 404 (not asked again)", required=True),
+        Column("fetched_at", TIMESTAMP, "When the detail was requested", required=True),
+        Column("description", STRING, "The athlete's description"),
+        Column("calories", FLOAT64, "Calories, kcal"),
+        Column("device_name", STRING, "Recording device"),
+        Column("gear_name", STRING, "Bike or shoes, by name"),
+        Column("raw", JSON, "The DetailedActivity JSON from Strava (laps, splits, best efforts...)"),
+    ),
+    clustering=("activity_id",),
+    description="GET /activities/{id} of each activity (STRAVA_DETAILS=on): what the listing lacks.",
+)
+
+ACTIVITY_LAPS = Table(
+    "activity_laps",
+    (
+        Column("activity_id", INT64, "Strava activity id", required=True),
+        Column("lap_index", INT64, "1-based lap number", required=True),
+        Column("name", STRING, "Lap name"),
+        Column("start_date", TIMESTAMP, "Lap start, UTC"),
+        Column("elapsed_time", INT64, "Elapsed time, s"),
+        Column("moving_time", INT64, "Moving time, s"),
+        Column("distance", FLOAT64, "Distance, m"),
+        Column("total_elevation_gain", FLOAT64, "Elevation gain, m"),
+        Column("average_speed", FLOAT64, "Average speed, m/s"),
+        Column("average_watts", FLOAT64, "Average power, W"),
+        Column("average_heartrate", FLOAT64, "Average heart rate, bpm"),
+        Column("average_cadence", FLOAT64, "Average cadence"),
+    ),
+    clustering=("activity_id",),
+    description="The laps of each activity's DetailedActivity (STRAVA_DETAILS=on).",
+)
+
 # Tables whose rows each belong to one stored activity (an `activity_id` column): written per activity with
 # `Warehouse.replace_activity_rows`, found missing with `activities_without`, and removed with the activity
 # when it is archived. Streams, metrics, weather... append their tables here.
-ACTIVITY_TABLES: tuple[Table, ...] = (ACTIVITY_STREAMS, ACTIVITY_POWER_CURVE, ACTIVITY_STREAM_METRICS)
+ACTIVITY_TABLES: tuple[Table, ...] = (ACTIVITY_STREAMS, ACTIVITY_POWER_CURVE, ACTIVITY_STREAM_METRICS,
+                                      ACTIVITY_DETAILS, ACTIVITY_LAPS)
 
 TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS, *ACTIVITY_TABLES)
 

@@ -23,6 +23,7 @@ class Settings:
     rotation_wait: float = 5.0  # how long a refused refresh token waits for a concurrent run to save its rotation
     streams: bool = True  # fetch each activity's streams (one read each) with what the budget leaves
     hr_zones: tuple[float, ...] | None = None  # the 4 heart rates between 5 zones, bpm (None: no HR zones)
+    details: bool = False  # fetch each activity's detail and laps (one more read each: doubles a backfill)
 
     @property
     def token_url(self) -> str:
@@ -44,6 +45,7 @@ class Settings:
             rotation_wait=_number(env, "STRAVA_ROTATION_WAIT_SECONDS", cls.rotation_wait, float),
             streams=_switch(env, "STRAVA_STREAMS", cls.streams),
             hr_zones=_zones(env, "STRAVA_HR_ZONES"),
+            details=_switch(env, "STRAVA_DETAILS", cls.details),
         )
 
 

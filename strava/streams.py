@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -49,22 +50,34 @@ def sync_streams(settings: Settings, client: StravaClient, warehouse: Warehouse,
     `summary` (sync.RunSummary) gains `streams`, `streams_none` and, when stopped early, `streams_stopped`."""
     ftp = _FtpCalendar(warehouse.ftp_history())
     pending = _Pending()
-    try:
-        while todo := warehouse.activities_without(schema.ACTIVITY_STREAMS, TODO_COLUMNS, CHUNK):
-            for activity in todo:
-                body = None if activity["manual"] else client.get_activity_streams(access_token, activity["id"])
-                _add(pending, activity, body, ftp, settings.hr_zones)
-                summary.streams += body is not None
-                summary.streams_none += body is None
-                if pending.samples >= FLUSH_SAMPLES:
-                    _flush(warehouse, pending)
+
+    def visit(activity: dict[str, Any]) -> None:
+        body = None if activity["manual"] else client.get_activity_streams(access_token, activity["id"])
+        _add(pending, activity, body, ftp, settings.hr_zones)
+        summary.streams += body is not None
+        summary.streams_none += body is None
+        if pending.samples >= FLUSH_SAMPLES:
             _flush(warehouse, pending)
+
+    summary.streams_stopped = each_missing(warehouse, schema.ACTIVITY_STREAMS, TODO_COLUMNS, visit,
+                                           lambda: _flush(warehouse, pending))
+
+
+def each_missing(warehouse: Warehouse, table: schema.Table, columns: Sequence[str],
+                 visit: Callable[[dict[str, Any]], None], flush: Callable[[], None]) -> str | None:
+    """Visit the stored activities without a row in `table`, newest first, and `flush` after each chunk, until
+    none is left (None) or Strava stops the pass: then flush what was fetched and return why."""
+    try:
+        while todo := warehouse.activities_without(table, columns, CHUNK):
+            for activity in todo:
+                visit(activity)
+            flush()
     except StravaError as exc:  # the budget or Strava stopped the pass: keep what was fetched
-        _flush(warehouse, pending)
-        summary.streams_stopped = str(exc)
+        flush()
         level = logging.INFO if isinstance(exc, RateLimited) else logging.WARNING
-        event(log, level, "streams pass stopped; the next run continues", reason=str(exc),
-              streams=summary.streams)
+        event(log, level, f"{table.name} pass stopped; the next run continues", reason=str(exc))
+        return str(exc)
+    return None
 
 
 def streams_row(activity_id: int, start_date: datetime | None, body: dict[str, dict] | None,

@@ -23,6 +23,7 @@ from typing import Any
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from strava.client import StravaClient
+from strava.details import sync_details
 from strava.errors import (
     ConfigError,
     MassDeleteRefused,
@@ -69,6 +70,8 @@ class RunSummary:
     streams: int = 0  # activities whose streams were stored
     streams_none: int = 0  # activities Strava has no streams for (recorded, not asked again)
     streams_stopped: str | None = None  # why the streams pass stopped early (budget, Strava): next run continues
+    details: int = 0  # activities whose detail was stored (STRAVA_DETAILS=on)
+    details_stopped: str | None = None  # why the details pass stopped early: the next run continues
 
     def fail(self, exc: SyncError, status: str = "failed") -> None:
         self.status, self.error = status, {"kind": exc.kind, "message": str(exc)}
@@ -171,6 +174,8 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
         _reconcile_deletions(warehouse, seen, summary, allow_mass_delete)
     if settings.streams:
         sync_streams(settings, client, warehouse, access_token, summary)
+    if settings.details:
+        sync_details(client, warehouse, access_token, summary)
 
 
 def _access_token(client: StravaClient, store: SecretStore, summary: RunSummary, rotation_wait: float) -> str:

@@ -45,6 +45,18 @@ locals {
       clustering      = ["activity_id"]
       description     = "Metrics of each activity's streams, computed once at load time (strava/power.py)."
     }
+    activity_details = {
+      partition_field = null
+      partition_type  = "DAY"
+      clustering      = ["activity_id"]
+      description     = "GET /activities/{id} of each activity (STRAVA_DETAILS=on): what the listing lacks."
+    }
+    activity_laps = {
+      partition_field = null
+      partition_type  = "DAY"
+      clustering      = ["activity_id"]
+      description     = "The laps of each activity's DetailedActivity (STRAVA_DETAILS=on)."
+    }
   }
 
   # Analytics views: one per SQL file; `${project}` and `${dataset}` in the SQL are filled in here.

@@ -9,6 +9,7 @@ locals {
     "strava/analytics/__init__.py",
     "strava/analytics/views.py",
     "strava/client.py",
+    "strava/details.py",
     "strava/errors.py",
     "strava/gcp.py",
     "strava/http.py",

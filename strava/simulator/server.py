@@ -8,6 +8,8 @@ Strava endpoints (base `url`):
   GET  /api/v3/athlete                          DetailedAthlete-like profile (ftp, weight, gear)
   GET  /api/v3/activities/{id}/streams          keys, key_by_type: generated from the summary (see
                                                 `streams`); 404 for manual entries and unknown ids
+  GET  /api/v3/activities/{id}[/laps]           a DetailedActivity (description, calories, laps...) or its
+                                                laps, derived from the summary (see `details`)
   GET  /api/v3/athlete/activities               page, per_page (default 30, capped at 200), before,
                                                 after (strict, epoch s on start_date); newest first,
                                                 oldest first when only `after` is given; [] past the end
@@ -37,6 +39,7 @@ from datetime import datetime
 from typing import Any
 
 from strava.simulator.data import ActivityFactory, _id_at, default_end, generate_activities
+from strava.simulator.details import detail_response
 from strava.simulator.faults import REPLACING, Fault, FaultQueue
 from strava.simulator.httpd import Server
 from strava.simulator.oauth import OAuthMixin, denial
@@ -51,6 +54,7 @@ ACTIVITY_SCOPES = ("activity:read", "activity:read_all")
 LIST_PARAMS = ("before", "after", "page", "per_page")
 TOKEN_PATHS = ("/oauth/token", API + "/oauth/token")
 STREAMS_PATH = re.compile(re.escape(API) + r"/activities/\d{1,19}/streams")
+DETAIL_PATH = re.compile(re.escape(API) + r"/activities/(\d{1,19})(/laps)?")
 
 
 class StravaSimulator(OAuthMixin):
@@ -301,17 +305,28 @@ class StravaSimulator(OAuthMixin):
             return self._list_activities(query, headers)
         if method == "GET" and STREAMS_PATH.fullmatch(route[1]):
             return self._streams(int(route[1].split("/")[-2]), query, headers)
+        if method == "GET" and (detail := DETAIL_PATH.fullmatch(route[1])):
+            return self._detail(int(detail[1]), headers, laps_only=bool(detail[2]))
         return Response(404, NOT_FOUND)
 
     def _streams(self, activity_id: int, query: dict[str, str], headers: dict[str, str]) -> Response:
+        denied, activity = self._visible(activity_id, headers)
+        return denied or streams_response(activity, self.seed, query)
+
+    def _detail(self, activity_id: int, headers: dict[str, str], laps_only: bool) -> Response:
+        denied, activity = self._visible(activity_id, headers)
+        return denied or detail_response(activity, self.seed, laps_only)
+
+    def _visible(self, activity_id: int, headers: dict[str, str]) -> tuple[Response | None, dict | None]:
+        """(the Fault for a token without an activity scope, or None; the activity this token may see)."""
         scopes = self._token_scopes(headers)
         denied = denial(scopes, ACTIVITY_SCOPES)
         if denied:
-            return denied
+            return denied, None
         activity = self._store.find(activity_id)
         if activity and activity.get("private") and "activity:read_all" not in scopes:
             activity = None  # a private activity does not exist for an activity:read token
-        return streams_response(activity, self.seed, query)
+        return None, activity
 
     def _list_activities(self, query: dict[str, str], headers: dict[str, str]) -> Response:
         scopes = self._token_scopes(headers)

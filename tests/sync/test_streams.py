@@ -90,3 +90,29 @@ def test_streams_off_asks_for_none(project):
     result = project.sync(STRAVA_STREAMS="off")
     assert result.code == 0 and stream_calls(project) == []
     assert project.rows("SELECT count(*) FROM activity_streams") == [(0,)]
+
+
+@pytest.mark.sim(activities=8, clock=pinned_clock)
+def test_details_on_fetches_each_detail_and_its_laps_after_the_streams(project):
+    gone = project.sim.activities[-1]
+    project.sim.inject(f"/api/v3/activities/{gone['id']}", status=404, body={"message": "Record Not Found"},
+                       times=2)  # a prefix: its streams, then its detail
+    first = project.sync(**ON, STRAVA_DETAILS="on")
+    assert first.summary["status"] == "ok" and first.summary["details"] == 7
+    asked = [int(p.split("/")[-1]) for _, p, _ in project.sim.request_log if p.split("/")[-2] == "activities"]
+    assert asked == [a["id"] for a in newest_first(project)]  # every one, newest first
+    assert dict(project.rows("SELECT activity_id, status FROM activity_details"))[gone["id"]] == "none"
+    ride = next(a for a in project.sim.activities if a["id"] != gone["id"] and a["distance"] > 0)
+    laps = project.rows("SELECT lap_index, distance, moving_time FROM activity_laps WHERE activity_id = ? "
+                        "ORDER BY lap_index", [ride["id"]])
+    assert [i for i, _, _ in laps] == list(range(1, len(laps) + 1))
+    assert sum(d for _, d, _ in laps) == pytest.approx(ride["distance"], abs=1)
+    assert sum(t for _, _, t in laps) == ride["moving_time"]
+    raw = project.rows("SELECT raw->>'name', device_name FROM activity_details WHERE activity_id = ?", [ride["id"]])
+    assert raw[0][0] == ride["name"] and raw[0][1]
+
+    project.sim.add_activity(sport_type="Ride")
+    calls = project.sim.calls
+    steady = project.sync(**ON, STRAVA_DETAILS="on")
+    assert steady.summary["details"] == 1 and steady.summary["streams"] == 1
+    assert steady.summary["api_calls"] == project.sim.calls - calls <= 3 + 2 * 1
