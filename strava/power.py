@@ -13,6 +13,7 @@ normalized power, intensity factor and training stress score, whose names are Tr
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 from itertools import accumulate, islice, repeat
 from operator import sub
@@ -24,6 +25,7 @@ DURATIONS = (1, 5, 10, 15, 30, 60, 120, 180, 300, 480, 600, 720, 1200, 1800, 270
 ROLLING_S = 30  # weighted power's rolling mean
 MIN_WEIGHTED_S = 300  # weighted power needs at least 5 minutes of data
 POWER_ZONE_BOUNDS = (0.55, 0.75, 0.90, 1.05, 1.20, 1.50)  # fractions of FTP between the 7 zones
+TRIMP_K = 1.92  # Banister's weighting (men; 1.67 for women), applied to the heart-rate reserve fraction
 
 
 def resample(time: Sequence[int], values: Sequence[float | None], pause: float | None) -> list[float | None]:
@@ -74,6 +76,17 @@ def _ratio(pairs: list[tuple[float, float]]) -> float:
     return sum(p for p, _ in pairs) / sum(h for _, h in pairs)
 
 
+def trimp(heartrate: Sequence[float | None], rest: float, maximum: float) -> float:
+    """Banister's TRIMP from a 1 Hz heart rate: sum over minutes of HRr * e^(k * HRr), HRr = (HR - rest) /
+    (max - rest) clamped to 0..1; seconds without a heart rate count for nothing."""
+    total = 0.0
+    for h in heartrate:
+        if h:
+            reserve = min(max((h - rest) / (maximum - rest), 0.0), 1.0)
+            total += reserve * math.exp(TRIMP_K * reserve)
+    return total / 60
+
+
 def zone_seconds(values: Sequence[float | None], bounds: Sequence[float]) -> list[int]:
     """Seconds in each of len(bounds) + 1 zones; a value equal to a bound belongs to the zone above it."""
     zones = list(map(bisect.bisect_right, repeat(bounds), filter(_known, values)))
@@ -84,10 +97,11 @@ def _known(value: float | None) -> bool:
     return value is not None
 
 
-def stream_metrics(streams: dict[str, list], ftp: float | None,
-                   hr_bounds: Sequence[float] | None) -> tuple[dict[str, Any], list[tuple[int, float]]]:
+def stream_metrics(streams: dict[str, list], ftp: float | None, hr_bounds: Sequence[float] | None,
+                   hr_range: tuple[float, float] | None = None) -> tuple[dict[str, Any], list[tuple[int, float]]]:
     """The activity_stream_metrics values (without the keys) and the power curve, from Strava's streams
-    (type -> data). `hr_bounds`: the 4 heart rates between the 5 zones, or None (zones left NULL)."""
+    (type -> data). `hr_bounds`: the 4 heart rates between the 5 zones, or None (zones left NULL);
+    `hr_range`: (resting, maximum) heart rate for TRIMP, or None (no TRIMP)."""
     time = streams.get("time") or []
     watts = resample(time, streams["watts"], 0.0) if streams.get("watts") else None
     heart = resample(time, streams["heartrate"], None) if streams.get("heartrate") else None
@@ -114,4 +128,6 @@ def stream_metrics(streams: dict[str, list], ftp: float | None,
     out["efficiency_factor"] = wp / mean_hr if wp is not None and mean_hr else None
     if heart and hr_bounds:
         out.update({f"hr_z{i}_s": s for i, s in enumerate(zone_seconds(heart, hr_bounds), 1)})
+    if heart and hr_range:
+        out["trimp"] = trimp(heart, *hr_range)
     return out, curve

@@ -249,6 +249,7 @@ ACTIVITY_STREAM_METRICS = Table(
         Column("decoupling_pct", FLOAT64, "Power:heart-rate drift, first half vs second half, %"),
         *(Column(f"power_z{i}_s", INT64, f"Seconds in power zone {i} (from ftp)") for i in range(1, POWER_ZONES + 1)),
         *(Column(f"hr_z{i}_s", INT64, f"Seconds in heart-rate zone {i}") for i in range(1, HR_ZONES + 1)),
+        Column("trimp", FLOAT64, "Heart-rate stress (Banister's TRIMP) from STRAVA_HR_RANGE"),
     ),
     clustering=("activity_id",),
     description="Metrics of each activity's streams, computed once at load time (strava/power.py).",

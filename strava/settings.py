@@ -24,6 +24,7 @@ class Settings:
     streams: bool = True  # fetch each activity's streams (one read each) with what the budget leaves
     hr_zones: tuple[float, ...] | None = None  # the 4 heart rates between 5 zones, bpm (None: no HR zones)
     details: bool = False  # fetch each activity's detail and laps (one more read each: doubles a backfill)
+    hr_range: tuple[float, float] | None = None  # resting and maximum heart rate, bpm (TRIMP); None: no TRIMP
 
     @property
     def token_url(self) -> str:
@@ -46,6 +47,7 @@ class Settings:
             streams=_switch(env, "STRAVA_STREAMS", cls.streams),
             hr_zones=_zones(env, "STRAVA_HR_ZONES"),
             details=_switch(env, "STRAVA_DETAILS", cls.details),
+            hr_range=_hr_range(env, "STRAVA_HR_RANGE"),
         )
 
 
@@ -90,6 +92,19 @@ def _zones(env: Mapping[str, str], name: str) -> tuple[float, ...] | None:
         raise ConfigError(f"{name}={text!r} must be the 4 increasing heart rates between 5 zones, "
                           "e.g. 130,150,165,178")
     return bounds
+
+
+def _hr_range(env: Mapping[str, str], name: str) -> tuple[float, float] | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        rest, maximum = (float(part) for part in text.split(","))
+    except ValueError:
+        rest = maximum = 0.0
+    if not 0 < rest < maximum:
+        raise ConfigError(f"{name}={text!r} must be the resting and the maximum heart rate, e.g. 50,190")
+    return rest, maximum
 
 
 def split_spec(spec: str, what: str, known: tuple[str, ...]) -> tuple[str, str]:

@@ -53,7 +53,7 @@ def sync_streams(settings: Settings, client: StravaClient, warehouse: Warehouse,
 
     def visit(activity: dict[str, Any]) -> None:
         body = None if activity["manual"] else client.get_activity_streams(access_token, activity["id"])
-        _add(pending, activity, body, ftp, settings.hr_zones)
+        _add(pending, activity, body, ftp, settings)
         summary.streams += body is not None
         summary.streams_none += body is None
         if pending.samples >= FLUSH_SAMPLES:
@@ -106,7 +106,7 @@ class _FtpCalendar:
 
 
 def _add(pending: _Pending, activity: dict[str, Any], body: dict[str, dict] | None, ftp: _FtpCalendar,
-         hr_zones: tuple[float, ...] | None) -> None:
+         settings: Settings) -> None:
     activity_id = activity["id"]
     pending.ids.append(activity_id)
     pending.streams.append(streams_row(activity_id, activity["start_date"], body, datetime.now(UTC)))
@@ -116,7 +116,7 @@ def _add(pending: _Pending, activity: dict[str, Any], body: dict[str, dict] | No
     pending.samples += len(data["time"]) * len(data)
     local = activity["start_date_local"]
     local_date = local.date() if isinstance(local, datetime) else None
-    metrics, curve = stream_metrics(data, ftp(local_date), hr_zones)
+    metrics, curve = stream_metrics(data, ftp(local_date), settings.hr_zones, settings.hr_range)
     pending.metrics.append({"activity_id": activity_id, "local_date": local_date, **metrics})
     pending.curves.extend({"activity_id": activity_id, "duration_s": d, "watts": w} for d, w in curve)
 

@@ -34,8 +34,10 @@ def load_golden(warehouse: Any) -> None:
         warehouse.set_athlete_settings(effective_from, ftp, weight)
     curves = [{"activity_id": i, "duration_s": d, "watts": w} for i, c in golden.CURVES.items() for d, w in c.items()]
     warehouse.replace_activity_rows(schema.ACTIVITY_POWER_CURVE, list(golden.CURVES), curves)
-    metrics = [{"activity_id": i, "stress": s, **golden.ZONES} for i, s in golden.STREAM_STRESS.items()]
-    warehouse.replace_activity_rows(schema.ACTIVITY_STREAM_METRICS, list(golden.STREAM_STRESS), metrics)
+    ids = sorted(golden.STREAM_STRESS.keys() | golden.TRIMP.keys())
+    metrics = [{"activity_id": i, "stress": golden.STREAM_STRESS.get(i), "trimp": golden.TRIMP.get(i), **golden.ZONES}
+               for i in ids]
+    warehouse.replace_activity_rows(schema.ACTIVITY_STREAM_METRICS, ids, metrics)
 
 
 @pytest.fixture(scope="module")

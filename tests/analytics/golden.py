@@ -73,6 +73,7 @@ CURVES = {
 }
 # Stream-based training stress (activity_stream_metrics.stress), replacing the summary estimate.
 STREAM_STRESS = {1: 95.0, 10: 60.0}
+TRIMP = {2: 70.0, 1: 120.0}  # heart-rate stress: counts for run 2 (no power), not for ride 1 (stress wins)
 ZONES = {f"power_z{i}_s": 600 * i for i in range(1, 8)}  # seconds in each power zone, for the report
 
 
@@ -224,6 +225,7 @@ def expected_training_load(today: date) -> list[dict[str, Any]]:
     daily: dict[date, float] = defaultdict(float)
     for f in FACTS:
         tss = STREAM_STRESS.get(f.id, f.tss)  # the stream-based stress wins where there is one
+        tss = TRIMP.get(f.id) if tss is None else tss  # then the summary estimate, then heart-rate stress
         if tss is not None:
             daily[f.local_date] += tss
     if not daily:

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from strava.power import decoupling_pct, power_curve, resample, stream_metrics, weighted_power, zone_seconds
+from strava.power import (
+    decoupling_pct,
+    power_curve,
+    resample,
+    stream_metrics,
+    trimp,
+    weighted_power,
+    zone_seconds,
+)
 
 # 10 minutes at 200 W with one minute at 400 W in the middle.
 BLOCK = [200.0] * 270 + [400.0] * 60 + [200.0] * 270
@@ -76,3 +86,12 @@ def test_stream_metrics_without_power_or_ftp_leave_those_empty() -> None:
     assert "weighted_watts" in metrics and metrics["weighted_watts"] is None and "power_z1_s" not in metrics
     ride, _ = stream_metrics({"time": list(range(600)), "watts": BLOCK}, None, None)
     assert ride["weighted_watts"] is not None and ride["ftp"] is None and "intensity" not in ride
+
+
+def test_trimp_sums_the_weighted_heart_rate_reserve_per_minute() -> None:
+    reserve = (150 - 50) / (190 - 50)
+    assert trimp([150.0] * 3600, 50, 190) == pytest.approx(60 * reserve * math.exp(1.92 * reserve))
+    assert trimp([40.0, None, 250.0] * 20, 50, 190) == pytest.approx(20 / 60 * math.exp(1.92))  # clamped
+    run = {"time": list(range(1800)), "heartrate": [150] * 1800}
+    assert stream_metrics(run, None, None, (50, 190))[0]["trimp"] == pytest.approx(trimp([150.0] * 1800, 50, 190))
+    assert "trimp" not in stream_metrics(run, None, None)[0]

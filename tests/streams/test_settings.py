@@ -22,3 +22,11 @@ def test_hr_zones_need_four_increasing_heart_rates(text: str) -> None:
     assert Settings.from_env({}).hr_zones is None
     with pytest.raises(ConfigError, match="4 increasing heart rates"):
         Settings.from_env({"STRAVA_HR_ZONES": text})
+
+
+@pytest.mark.parametrize("text", ["190,50", "50", "a,b", "0,190", "50,190,200"])
+def test_hr_range_is_rest_then_maximum(text: str) -> None:
+    assert Settings.from_env({"STRAVA_HR_RANGE": " 48,188 "}).hr_range == (48, 188)
+    assert Settings.from_env({"STRAVA_DETAILS": "on"}).details and not Settings.from_env({}).details
+    with pytest.raises(ConfigError, match="resting and the maximum heart rate"):
+        Settings.from_env({"STRAVA_HR_RANGE": text})

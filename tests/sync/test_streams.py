@@ -64,7 +64,7 @@ def test_streams_are_stored_as_sent_and_metrics_computed_from_them(project):
     ftp = subprocess.run([sys.executable, "-m", "strava", "settings", "--ftp", "240", "--since", "2000-01-01"],
                          cwd=ROOT, env=project.env, capture_output=True, text=True, timeout=60)
     assert ftp.returncode == 0, ftp.stderr
-    assert project.sync(**ON, STRAVA_HR_ZONES="120,140,155,170").code == 0
+    assert project.sync(**ON, STRAVA_HR_ZONES="120,140,155,170", STRAVA_HR_RANGE="50,190").code == 0
     sent = activity_streams(ride, project.sim.seed)
     time, watts, latlng, moving = project.rows(
         "SELECT time, watts, latlng, moving FROM activity_streams WHERE activity_id = ?", [ride["id"]])[0]
@@ -73,7 +73,8 @@ def test_streams_are_stored_as_sent_and_metrics_computed_from_them(project):
     assert project.rows("SELECT status, watts FROM activity_streams WHERE activity_id = ?", [gone["id"]]) == \
         [("none", None)]
 
-    expected, curve = stream_metrics(sent, 240.0, (120, 140, 155, 170))
+    expected, curve = stream_metrics(sent, 240.0, (120, 140, 155, 170), (50, 190))
+    assert expected["trimp"] > 0
     cols = ", ".join(expected)
     row = dict(zip(expected, project.rows(f"SELECT {cols} FROM activity_stream_metrics WHERE activity_id = ?",
                                           [ride["id"]])[0], strict=True))
