@@ -68,7 +68,7 @@ def backfill(n: int, work: Path) -> dict[str, Any]:
         while True:
             runs += 1
             summary = run_sync(settings, warehouse=warehouse, secrets=FileSecretStore(secrets))
-            done = warehouse.conn.execute("SELECT count(*) FROM activity_streams").fetchone()[0]
+            done = warehouse.conn.execute("SELECT count(*) FROM activity_streams").fetchall()[0][0]
             if done >= n:
                 break
             stopped = (summary.streams_stopped or "") + str((summary.error or {}).get("message", ""))
@@ -92,6 +92,7 @@ def ten_hour_ride(work: Path) -> dict[str, Any]:
             "average_heartrate": 140.0, "average_cadence": 88.0, "average_temp": 18, "elev_low": 200.0,
             "elev_high": 900.0, "map": {"summary_polyline": "_p~iF~ps|U_ulLnnqC_mqNvxq`@"}}
     streams = activity_streams(ride, 1)
+    assert streams is not None
     streams["time"] = list(range(36_000))  # exactly 36,000 samples per stream
     streams = {k: (v + v[-1:] * 36_000)[:36_000] for k, v in streams.items()}
     body = json.dumps({k: {"data": v} for k, v in streams.items() if k in STREAM_KEYS}).encode()
@@ -114,6 +115,7 @@ def metrics_time(runs: int = 7) -> dict[str, Any]:
             "average_speed": 8.3, "device_watts": True, "average_watts": 210.0, "has_heartrate": True,
             "average_heartrate": 140.0}
     data = activity_streams(ride, 1)
+    assert data is not None
     samples = []
     for _ in range(runs):
         t = time.perf_counter()

@@ -42,12 +42,13 @@ def sync_details(client: StravaClient, warehouse: Warehouse, access_token: str, 
 
 def detail_row(activity_id: int, body: dict[str, Any] | None, fetched_at: datetime) -> dict[str, Any]:
     body = body or {}
-    gear = body.get("gear") if isinstance(body.get("gear"), dict) else {}
+    gear = body.get("gear")
     return {"activity_id": activity_id, "status": "ok" if body else "none", "fetched_at": fetched_at,
             "description": _typed(schema.STRING, body.get("description")),
             "calories": _typed(schema.FLOAT64, body.get("calories")),
             "device_name": _typed(schema.STRING, body.get("device_name")),
-            "gear_name": _typed(schema.STRING, gear.get("name")), "raw": raw_json(body) if body else None}
+            "gear_name": _typed(schema.STRING, gear.get("name")) if isinstance(gear, dict) else None,
+            "raw": raw_json(body) if body else None}
 
 
 def lap_rows(activity_id: int, body: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -17,7 +17,9 @@ import math
 from collections.abc import Sequence
 from itertools import accumulate, islice, repeat
 from operator import sub
-from typing import Any
+from typing import Any, TypeVar
+
+P = TypeVar("P", float, None)  # what a pause holds: 0.0 for power, None for heart rate
 
 HOLD_GAP_S = 5
 # Standard durations of the power-duration curve, seconds: 1, 5, 10, 15, 30 s; 1 ... 120 min.
@@ -28,10 +30,10 @@ POWER_ZONE_BOUNDS = (0.55, 0.75, 0.90, 1.05, 1.20, 1.50)  # fractions of FTP bet
 TRIMP_K = 1.92  # Banister's weighting (men; 1.67 for women), applied to the heart-rate reserve fraction
 
 
-def resample(time: Sequence[int], values: Sequence[float | None], pause: float | None) -> list[float | None]:
+def resample(time: Sequence[int], values: Sequence[float | None], pause: P) -> list[float | P]:
     """1 Hz series from the first to the last sample; see the module docstring for gaps and pauses.
     A missing value (a dropout) counts like a pause."""
-    out: list[float | None] = []
+    out: list[float | P] = []
     append, extend = out.append, out.extend
     following = [*time[1:], time[-1] + 1] if time else []
     for t, after, v in zip(time, following, values, strict=True):
@@ -89,12 +91,8 @@ def trimp(heartrate: Sequence[float | None], rest: float, maximum: float) -> flo
 
 def zone_seconds(values: Sequence[float | None], bounds: Sequence[float]) -> list[int]:
     """Seconds in each of len(bounds) + 1 zones; a value equal to a bound belongs to the zone above it."""
-    zones = list(map(bisect.bisect_right, repeat(bounds), filter(_known, values)))
+    zones = [bisect.bisect_right(bounds, v) for v in values if v is not None]
     return [zones.count(z) for z in range(len(bounds) + 1)]
-
-
-def _known(value: float | None) -> bool:
-    return value is not None
 
 
 def stream_metrics(streams: dict[str, list], ftp: float | None, hr_bounds: Sequence[float] | None,

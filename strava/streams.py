@@ -110,7 +110,7 @@ def _add(pending: _Pending, activity: dict[str, Any], body: dict[str, dict] | No
     activity_id = activity["id"]
     pending.ids.append(activity_id)
     pending.streams.append(streams_row(activity_id, activity["start_date"], body, datetime.now(UTC)))
-    data = {key: value.get("data") for key, value in (body or {}).items()}
+    data: dict[str, list] = {key: value.get("data") or [] for key, value in (body or {}).items()}
     if not data.get("time"):
         return
     pending.samples += len(data["time"]) * len(data)

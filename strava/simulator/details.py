@@ -20,7 +20,7 @@ def detailed(activity: dict, seed: int) -> dict:
     detail = dict(activity, resource_state=3, laps=laps(activity, seed),
                   description=rng.choice((None, "", "Legs felt good", "Windy 🌬️ on the way back")),
                   calories=round((activity.get("kilojoules") or activity["moving_time"] / 6) * 1.05, 1),
-                  device_name=None if activity.get("manual") else DEVICES.get(activity.get("sport_type"),
+                  device_name=None if activity.get("manual") else DEVICES.get(str(activity.get("sport_type")),
                                                                               "Garmin fenix 7"))
     if gear_id:
         detail["gear"] = {"id": gear_id, "name": "Canyon Ultimate" if gear_id.startswith("b") else "Pegasus 40",
