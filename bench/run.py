@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script (`python bench/run.py`): make our packages importable
     sys.path.insert(0, str(ROOT))
 
-from bench import peer, peer_report, report  # noqa: E402
+from bench import peer, peer_report, report, streams  # noqa: E402
 from bench.services import (  # noqa: E402
     Simulator,
     bigquery_emulator,
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         results = json.loads(args.json.read_text())
         results["targets"] = report.targets(results)  # verdict texts follow the current report code
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
-        args.markdown.write_text(report.markdown(results))
+        args.markdown.write_text(_markdown(results))
         print(report.table(results) + "\n\n" + report.targets_table(results))
         return 0
     started = time.perf_counter()
@@ -291,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         run_speed(bench)
         run_import(bench)
         bench.results["peer"] = peer.compare(args.quick, progress=bench.progress)
+        bench.results["streams"] = streams.measure(args.quick)
     except Exception:
         print(f"benchmark failed; logs kept in {work}", file=sys.stderr)
         raise
@@ -298,11 +299,16 @@ def main(argv: list[str] | None = None) -> int:
     bench.results["machine"]["load_average_at_end"] = os.getloadavg()
     bench.results["targets"] = report.targets(bench.results)
     args.json.write_text(json.dumps(bench.results, indent=2, default=str) + "\n")
-    args.markdown.write_text(report.markdown(bench.results))
+    args.markdown.write_text(_markdown(bench.results))
     print(report.table(bench.results) + "\n\n" + peer_report.table(bench.results["peer"]) + "\n\n"
           + report.targets_table(bench.results))
     shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _markdown(results: dict[str, Any]) -> str:
+    text = report.markdown(results)
+    return streams.with_section(text, streams.markdown(results["streams"])) if "streams" in results else text
 
 
 if __name__ == "__main__":

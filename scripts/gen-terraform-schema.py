@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from strava.schema import TABLES, Table  # noqa: E402
+from strava.schema import TABLES, Column, Table  # noqa: E402
 from strava.warehouse.bigquery_schema import all_schemas  # noqa: E402
 
 SCHEMA_DIR = ROOT / "terraform" / "schema"
@@ -33,9 +33,16 @@ def render(fields: list[dict[str, str]]) -> str:
     return json.dumps(fields, indent=2, ensure_ascii=False) + "\n"
 
 
+def glue_type(column: Column) -> str:
+    if column.fields:  # a record: Hive's struct
+        base = "struct<" + ",".join(f"{f.name}:{GLUE_TYPES[f.type]}" for f in column.fields) + ">"
+    else:
+        base = GLUE_TYPES[column.type]
+    return f"array<{base}>" if column.repeated else base
+
+
 def glue_columns(table: Table) -> list[dict[str, str]]:
-    return [{"name": c.name, "type": f"array<{GLUE_TYPES[c.type]}>" if c.repeated else GLUE_TYPES[c.type],
-             "comment": c.description} for c in table.columns]
+    return [{"name": c.name, "type": glue_type(c), "comment": c.description} for c in table.columns]
 
 
 def expected_files() -> dict[str, str]:

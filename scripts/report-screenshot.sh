@@ -54,7 +54,7 @@ PROFILE="$(mktemp -d)"
 trap 'rm -rf "$PROFILE"' EXIT
 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync --hide-scrollbars \
-    --user-data-dir="$PROFILE" --window-size=1400,4000 \
+    --user-data-dir="$PROFILE" --window-size=1400,6400 --virtual-time-budget=5000 \
     --screenshot="$(realpath -m "$OUT")" "file://$(realpath "$REPORT")" >"$PROFILE/chromium.log" 2>&1 || {
     tail -n 20 "$PROFILE/chromium.log" >&2
     echo "chromium failed to render $REPORT" >&2

@@ -13,6 +13,9 @@ from strava.ratelimit import RateBudget
 from strava.settings import Settings
 
 MAX_PER_PAGE = 200
+# Every stream Strava records, asked for in one request (each stream request costs one read).
+STREAM_KEYS = ("time", "distance", "latlng", "altitude", "velocity_smooth", "heartrate", "cadence", "watts",
+               "temp", "moving", "grade_smooth")
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,22 @@ class StravaClient:
     def delete_push_subscription(self, client_id: str | int, client_secret: str, subscription_id: int) -> None:
         params = {"client_id": str(client_id), "client_secret": client_secret}
         self.http.request("DELETE", self._api(f"push_subscriptions/{int(subscription_id)}"), params=params)
+
+    def get_activity_streams(self, access_token: str, activity_id: int) -> dict[str, dict] | None:
+        """An activity's streams keyed by type (`{"watts": {"data": [...], ...}, ...}`), or None when it has
+        none: manual entries answer 404 or an empty body."""
+        try:
+            body = self.http.request("GET", self._api(f"activities/{int(activity_id)}/streams"),
+                                     access_token=access_token,
+                                     params={"keys": ",".join(STREAM_KEYS), "key_by_type": "true"})
+        except NotFound:
+            return None
+        if body in ([], {}, None):
+            return None
+        if not isinstance(body, dict) or not all(isinstance(v, dict) for v in body.values()):
+            raise BadResponse(f"Strava answered the streams of activity {activity_id} with a "
+                              f"{type(body).__name__} not keyed by stream type")
+        return body
 
     def _token_request(self, client_id: str | int, client_secret: str, **grant: str) -> TokenGrant:
         data = {"client_id": str(client_id), "client_secret": client_secret, **grant}

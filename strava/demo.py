@@ -28,6 +28,7 @@ DEMO_FTP, DEMO_WEIGHT_KG = 230.0, 72.0
 def run_demo(folder: Path, activities: int = 400, seed: int = 7) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     db_path, secrets_path, report_path = folder / "strava.duckdb", folder / "secrets.json", folder / "report.html"
+    _give_ftp(f"duckdb:{db_path}")
     with StravaSimulator(activities, seed).start() as sim, OpenMeteoSimulator(seed).start() as meteo:
         FileSecretStore(secrets_path).save(Credentials(**sim.secrets()))
         settings = dataclasses.replace(Settings.from_env(), api_url=sim.api_url, oauth_url=sim.oauth_url,
@@ -39,20 +40,23 @@ def run_demo(folder: Path, activities: int = 400, seed: int = 7) -> int:
     if summary.status == "failed":
         return 1
     with connect_read_only(db_path) as conn:
-        has_settings = conn.execute("SELECT count(*) FROM athlete_settings").fetchall()[0][0] > 0
-    if not has_settings:  # the demo athlete gets an FTP so the training-load chart has something to show
-        warehouse = open_warehouse(settings.warehouse)
-        try:
-            warehouse.set_athlete_settings(date(2000, 1, 1), ftp=DEMO_FTP, weight_kg=DEMO_WEIGHT_KG)
-        finally:
-            warehouse.close()
-    with connect_read_only(db_path) as conn:
         _print_totals(conn)
         write_report(conn, report_path)
     print(f"\nDuckDB warehouse: {db_path.resolve()}\nHTML report:      {report_path.resolve()}\n"
           f"Query it:         .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db_path}')"
           ".sql('from weekly_summary limit 5'))\"")
     return 0
+
+
+def _give_ftp(spec: str) -> None:
+    """The demo athlete gets an FTP before the sync: training load, intensity and power zones need one."""
+    warehouse = open_warehouse(spec)
+    try:
+        warehouse.setup()
+        if not warehouse.ftp_history():
+            warehouse.set_athlete_settings(date(2000, 1, 1), ftp=DEMO_FTP, weight_kg=DEMO_WEIGHT_KG)
+    finally:
+        warehouse.close()
 
 
 def _print_totals(conn: duckdb.DuckDBPyConnection) -> None:

@@ -1,7 +1,8 @@
 """One self-contained HTML report from the DuckDB warehouse: opens offline, fetches nothing.
 
 Charts are drawn with matplotlib's Agg canvas and embedded inline (SVG for charts, PNG for the route
-drawing, whose thousands of lines would make a large SVG). Everything comes from the analytics views.
+drawing, whose thousands of lines would make a large SVG); the power sections are interactive Plotly
+charts with plotly.js inlined once (strava/report_power.py). Everything comes from the analytics views.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from matplotlib.projections.polar import PolarAxes
 from matplotlib.typing import RcKeyType
 
 from strava.analytics import VIEW_NAMES, create_views_duckdb
+from strava.report_power import power_sections
 
 FTP_HINT = "python -m strava settings --ftp 250 --since 2025-01-01"
 COLORS = {"main": "#fc4c02", "avg": "#1f4e79", "second": "#5b8c5a", "muted": "#b8c4ce", "load": "#7a3b8f"}
@@ -359,6 +361,7 @@ def _chart_sections(conn: Any) -> list[str]:
         _section("flat-km", "Equivalent flat distance",
                  _svg(_flat_km_chart(weeks), "flat") + _factors_note(conn)),
         _load_section(conn),
+        *power_sections(conn, _section, _note),
     ]
 
 

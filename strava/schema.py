@@ -23,6 +23,7 @@ SCHEMA_VERSION = 1
 
 INT64, FLOAT64, BOOL, STRING = "INT64", "FLOAT64", "BOOL", "STRING"
 TIMESTAMP, DATETIME, DATE, JSON = "TIMESTAMP", "DATETIME", "DATE", "JSON"
+RECORD = "RECORD"  # a struct of `Column.fields` (BigQuery STRUCT, DuckDB STRUCT)
 # TIMESTAMP is a UTC instant; DATETIME is a zone-less local wall-clock time.
 
 
@@ -34,6 +35,7 @@ class Column:
     source: tuple[str | int, ...] = ()  # path into the activity JSON; empty = the column's own name
     required: bool = False
     repeated: bool = False  # an array of `type` (BigQuery REPEATED, DuckDB LIST); never NULL in BigQuery
+    fields: tuple[Column, ...] = ()  # the members of a RECORD
 
     @property
     def path(self) -> tuple[str | int, ...]:
@@ -44,7 +46,8 @@ class Column:
 class Table:
     name: str
     columns: tuple[Column, ...]
-    partition_field: str | None = None  # day partitioning (BigQuery)
+    partition_field: str | None = None  # time partitioning (BigQuery)
+    partition_type: str = "DAY"  # or "MONTH": fewer, larger partitions for big, rarely filtered tables
     clustering: tuple[str, ...] = ()
     description: str = ""
 
@@ -170,6 +173,12 @@ SYNC_RUNS = Table(
         Column("error_message", STRING, "What happened and what to do"),
         Column("weather_calls", INT64, "HTTP requests sent to Open-Meteo (not counted in api_calls)"),
         Column("events", INT64, "Webhook events applied, each confirmed by one read of its activity"),
+        Column("streams", INT64, "Activities whose streams were stored"),
+        Column("streams_none", INT64, "Activities Strava has no streams for (recorded: not asked again)"),
+        Column("streams_stopped", STRING, "Why the streams pass stopped early (budget, Strava); the next run "
+               "continues"),
+        Column("details", INT64, "Activities whose detail (GET /activities/{id}) was stored"),
+        Column("details_stopped", STRING, "Why the details pass stopped early; the next run continues"),
     ),
     partition_field="started_at",
     description="One audit row per sync run.",
@@ -230,10 +239,109 @@ ACTIVITY_WEATHER = Table(
     description="Weather along each outdoor activity's route (Open-Meteo, CC BY 4.0: https://open-meteo.com/).",
 )
 
+# --- per-activity tables: streams and the metrics computed from them (strava/streams.py) -------------
+
+STREAM_FLOATS = ("distance", "altitude", "velocity_smooth", "heartrate", "cadence", "watts", "temp", "grade_smooth")
+ACTIVITY_STREAMS = Table(
+    "activity_streams",
+    (
+        Column("activity_id", INT64, "Strava activity id", required=True),
+        Column("start_date", TIMESTAMP, "The activity's start, UTC (the partitioning column)"),
+        Column("status", STRING, "ok, or none: Strava has no streams (manual entry, 404, empty answer); "
+               "either way the activity is not asked again", required=True),
+        Column("fetched_at", TIMESTAMP, "When the streams were requested", required=True),
+        Column("time", INT64, "Seconds from the start, as recorded (steps of 1-few s, jumps at pauses)",
+               repeated=True),
+        Column("moving", BOOL, "Moving at each sample", repeated=True),
+        Column("latlng", RECORD, "Position at each sample (a pair per sample: BigQuery cannot nest arrays)",
+               repeated=True, fields=(Column("lat", FLOAT64), Column("lng", FLOAT64))),
+        *(Column(name, FLOAT64, f"Strava's {name} stream", repeated=True) for name in STREAM_FLOATS),
+    ),
+    partition_field="start_date",
+    partition_type="MONTH",
+    clustering=("activity_id",),
+    description="One row per activity: Strava's streams, one array per stream type, NULL (BigQuery: empty) "
+                "when not recorded. Read by no dashboard: metrics are computed once, at load time.",
+)
+
+ACTIVITY_POWER_CURVE = Table(
+    "activity_power_curve",
+    (
+        Column("activity_id", INT64, "Strava activity id", required=True),
+        Column("duration_s", INT64, "Window length, seconds", required=True),
+        Column("watts", FLOAT64, "Best mean power over any window of that length, W", required=True),
+    ),
+    clustering=("activity_id",),
+    description="Mean-maximal power per activity and standard duration (from the 1 Hz power stream).",
+)
+
+POWER_ZONES = 7  # % of FTP: <55, 55-75, 75-90, 90-105, 105-120, 120-150, >150
+HR_ZONES = 5
+ACTIVITY_STREAM_METRICS = Table(
+    "activity_stream_metrics",
+    (
+        Column("activity_id", INT64, "Strava activity id", required=True),
+        Column("local_date", DATE, "The activity's local start date (the FTP in force that day applies)"),
+        Column("seconds", INT64, "Length of the 1 Hz series, pauses included"),
+        Column("mean_watts", FLOAT64, "Mean power over the 1 Hz series (pauses count as 0), W"),
+        Column("weighted_watts", FLOAT64, "Weighted power: 4th root of the mean 4th power of the 30 s "
+               "rolling mean; NULL under 5 minutes of power"),
+        Column("ftp", FLOAT64, "FTP in force on local_date (athlete_settings), W"),
+        Column("intensity", FLOAT64, "weighted_watts / ftp"),
+        Column("stress", FLOAT64, "Training stress: 100 * hours * intensity^2"),
+        Column("variability_index", FLOAT64, "weighted_watts / mean_watts"),
+        Column("mean_heartrate", FLOAT64, "Mean heart rate over samples with one, bpm"),
+        Column("efficiency_factor", FLOAT64, "weighted_watts / mean_heartrate"),
+        Column("decoupling_pct", FLOAT64, "Power:heart-rate drift, first half vs second half, %"),
+        *(Column(f"power_z{i}_s", INT64, f"Seconds in power zone {i} (from ftp)") for i in range(1, POWER_ZONES + 1)),
+        *(Column(f"hr_z{i}_s", INT64, f"Seconds in heart-rate zone {i}") for i in range(1, HR_ZONES + 1)),
+        Column("trimp", FLOAT64, "Heart-rate stress (Banister's TRIMP) from STRAVA_HR_RANGE"),
+    ),
+    clustering=("activity_id",),
+    description="Metrics of each activity's streams, computed once at load time (strava/power.py).",
+)
+
+ACTIVITY_DETAILS = Table(
+    "activity_details",
+    (
+        Column("activity_id", INT64, "Strava activity id", required=True),
+        Column("status", STRING, "ok, or none: Strava answered 404 (not asked again)", required=True),
+        Column("fetched_at", TIMESTAMP, "When the detail was requested", required=True),
+        Column("description", STRING, "The athlete's description"),
+        Column("calories", FLOAT64, "Calories, kcal"),
+        Column("device_name", STRING, "Recording device"),
+        Column("gear_name", STRING, "Bike or shoes, by name"),
+        Column("raw", JSON, "The DetailedActivity JSON from Strava (laps, splits, best efforts...)"),
+    ),
+    clustering=("activity_id",),
+    description="GET /activities/{id} of each activity (STRAVA_DETAILS=on): what the listing lacks.",
+)
+
+ACTIVITY_LAPS = Table(
+    "activity_laps",
+    (
+        Column("activity_id", INT64, "Strava activity id", required=True),
+        Column("lap_index", INT64, "1-based lap number", required=True),
+        Column("name", STRING, "Lap name"),
+        Column("start_date", TIMESTAMP, "Lap start, UTC"),
+        Column("elapsed_time", INT64, "Elapsed time, s"),
+        Column("moving_time", INT64, "Moving time, s"),
+        Column("distance", FLOAT64, "Distance, m"),
+        Column("total_elevation_gain", FLOAT64, "Elevation gain, m"),
+        Column("average_speed", FLOAT64, "Average speed, m/s"),
+        Column("average_watts", FLOAT64, "Average power, W"),
+        Column("average_heartrate", FLOAT64, "Average heart rate, bpm"),
+        Column("average_cadence", FLOAT64, "Average cadence"),
+    ),
+    clustering=("activity_id",),
+    description="The laps of each activity's DetailedActivity (STRAVA_DETAILS=on).",
+)
+
 # Tables whose rows each belong to one stored activity (an `activity_id` column): written per activity with
 # `Warehouse.replace_activity_rows`, found missing with `activities_without`, and removed with the activity
 # when it is archived. Streams, metrics, weather... append their tables here.
-ACTIVITY_TABLES: tuple[Table, ...] = (ACTIVITY_WEATHER,)
+ACTIVITY_TABLES: tuple[Table, ...] = (ACTIVITY_WEATHER, ACTIVITY_STREAMS, ACTIVITY_POWER_CURVE,
+                                      ACTIVITY_STREAM_METRICS, ACTIVITY_DETAILS, ACTIVITY_LAPS)
 
 TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS, SYNC_STATE, *ACTIVITY_TABLES)
 

@@ -29,6 +29,10 @@ class Settings:
     tasks: str = ""  # STRAVA_TASKS: the queue a stopped run schedules its continuation in ("": none)
     tasks_target_url: str = ""  # what a continuation task POSTs to (the function's URL)
     tasks_service_account: str = ""  # whose OIDC token the task carries (the function's invoker)
+    streams: bool = True  # fetch each activity's streams (one read each) with what the budget leaves
+    hr_zones: tuple[float, ...] | None = None  # the 4 heart rates between 5 zones, bpm (None: no HR zones)
+    details: bool = False  # fetch each activity's detail and laps (one more read each: doubles a backfill)
+    hr_range: tuple[float, float] | None = None  # resting and maximum heart rate, bpm (TRIMP); None: no TRIMP
 
     @property
     def token_url(self) -> str:
@@ -55,6 +59,10 @@ class Settings:
             tasks=env.get("STRAVA_TASKS", cls.tasks).strip(),
             tasks_target_url=env.get("STRAVA_TASKS_TARGET_URL", cls.tasks_target_url).strip(),
             tasks_service_account=env.get("STRAVA_TASKS_SERVICE_ACCOUNT", cls.tasks_service_account).strip(),
+            streams=_switch(env, "STRAVA_STREAMS", cls.streams),
+            hr_zones=_zones(env, "STRAVA_HR_ZONES"),
+            details=_switch(env, "STRAVA_DETAILS", cls.details),
+            hr_range=_hr_range(env, "STRAVA_HR_RANGE"),
         )
 
 
@@ -87,6 +95,33 @@ def _number(env: Mapping[str, str], name: str, default, kind):
     if value < 0:
         raise ConfigError(f"{name}={text!r} must not be negative")
     return value
+
+
+def _zones(env: Mapping[str, str], name: str) -> tuple[float, ...] | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        bounds = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        bounds = ()
+    if len(bounds) != 4 or list(bounds) != sorted(set(bounds)) or bounds[0] <= 0:
+        raise ConfigError(f"{name}={text!r} must be the 4 increasing heart rates between 5 zones, "
+                          "e.g. 130,150,165,178")
+    return bounds
+
+
+def _hr_range(env: Mapping[str, str], name: str) -> tuple[float, float] | None:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return None
+    try:
+        rest, maximum = (float(part) for part in text.split(","))
+    except ValueError:
+        rest = maximum = 0.0
+    if not 0 < rest < maximum:
+        raise ConfigError(f"{name}={text!r} must be the resting and the maximum heart rate, e.g. 50,190")
+    return rest, maximum
 
 
 def split_spec(spec: str, what: str, known: tuple[str, ...]) -> tuple[str, str]:

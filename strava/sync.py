@@ -25,6 +25,7 @@ from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_ex
 
 from strava import events
 from strava.client import StravaClient
+from strava.details import sync_details
 from strava.errors import (
     ConfigError,
     MassDeleteRefused,
@@ -40,6 +41,7 @@ from strava.reconcile import Reconciliation
 from strava.schema import NotAnActivity, activity_row
 from strava.secrets import Credentials, SecretStore, open_secret_store
 from strava.settings import Settings
+from strava.streams import sync_streams
 from strava.warehouse import Warehouse, open_warehouse
 from strava.weather import WeatherPass
 from strava.webhook import Event
@@ -81,6 +83,11 @@ class RunSummary:
     # not Python importing their drivers (DuckDB, the Google clients); process figures are the benchmark's.
     clock_from: float = field(default_factory=time.monotonic)
     events: int = 0  # webhook events applied (each confirmed by one read)
+    streams: int = 0  # activities whose streams were stored
+    streams_none: int = 0  # activities Strava has no streams for (recorded, not asked again)
+    streams_stopped: str | None = None  # why the streams pass stopped early (budget, Strava): next run continues
+    details: int = 0  # activities whose detail was stored (STRAVA_DETAILS=on)
+    details_stopped: str | None = None  # why the details pass stopped early: the next run continues
 
     def fail(self, exc: SyncError, status: str = "failed") -> None:
         self.status, self.error = status, {"kind": exc.kind, "message": str(exc)}
@@ -195,6 +202,10 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
     _store(warehouse, batch, summary)
     if recon:
         _warehouse_call(recon.finish)
+    if settings.streams:  # then what the budget leaves: streams (and details), newest first
+        sync_streams(settings, client, warehouse, access_token, summary)
+    if settings.details:
+        sync_details(client, warehouse, access_token, summary)
     if settings.weather:  # after the listing is stored; Open-Meteo's failures end the weather part only
         weather = WeatherPass(settings, warehouse)
         try:

@@ -5,33 +5,69 @@ locals {
   tables = {
     activities = {
       partition_field = "start_date"
+      partition_type  = "DAY"
       clustering      = ["sport_type", "id"]
       description     = "One row per Strava activity (upserted by id)."
     }
     deleted_activities = {
       partition_field = "deleted_at"
+      partition_type  = "DAY"
       clustering      = ["id"]
       description     = "Activities deleted on Strava, archived before removal."
     }
     sync_runs = {
       partition_field = "started_at"
+      partition_type  = "DAY"
       clustering      = []
       description     = "One audit row per sync run."
     }
     athlete_settings = {
       partition_field = null
+      partition_type  = "DAY"
       clustering      = []
       description     = "Dated FTP and weight; each activity uses the values in force on its local date."
     }
     activity_weather = {
       partition_field = null
+      partition_type  = "DAY"
       clustering      = ["activity_id"]
       description     = "Weather along each outdoor activity's route (Open-Meteo, CC BY 4.0: https://open-meteo.com/)."
     }
     sync_state = {
       partition_field = null
+      partition_type  = "DAY"
       clustering      = []
       description     = "Where resumable work stands (one row per name): a run stopped by the rate limit continues here."
+    }
+    activity_streams = {
+      partition_field = "start_date"
+      partition_type  = "MONTH"
+      clustering      = ["activity_id"]
+      description     = "One row per activity: Strava's streams, one array per stream type, NULL (BigQuery: empty) when not recorded. Read by no dashboard: metrics are computed once, at load time."
+    }
+    activity_power_curve = {
+      partition_field = null
+      partition_type  = "DAY"
+      clustering      = ["activity_id"]
+      description     = "Mean-maximal power per activity and standard duration (from the 1 Hz power stream)."
+    }
+    activity_stream_metrics = {
+      partition_field = null
+      partition_type  = "DAY"
+      clustering      = ["activity_id"]
+      description     = "Metrics of each activity's streams, computed once at load time (strava/power.py)."
+    }
+    activity_details = {
+      partition_field = null
+      partition_type  = "DAY"
+      clustering      = ["activity_id"]
+      description     = "GET /activities/{id} of each activity (STRAVA_DETAILS=on): what the listing lacks."
+    }
+    activity_laps = {
+      partition_field = null
+      partition_type  = "DAY"
+      clustering      = ["activity_id"]
+      description     = "The laps of each activity's DetailedActivity (STRAVA_DETAILS=on)."
     }
   }
 
@@ -42,10 +78,13 @@ locals {
   # must be created after it: tier 1 reads only tables, tier 2 reads tier 1, unlisted views are
   # tier 3 (tests/terraform checks each view only reads tables and lower tiers).
   view_tier = {
-    activity_facts    = 1
-    weekly_summary    = 2
-    quarterly_summary = 2
-    training_load     = 2
+    activity_facts        = 1
+    weekly_summary        = 2
+    quarterly_summary     = 2
+    training_load         = 2
+    power_curve_quarterly = 2
+    power_curve_rolling   = 2
+    estimated_ftp         = 3
   }
   view_vars = { project = var.project_id, dataset = var.dataset_id }
 }
@@ -80,7 +119,7 @@ resource "google_bigquery_table" "tables" {
   dynamic "time_partitioning" {
     for_each = each.value.partition_field == null ? [] : [each.value.partition_field]
     content {
-      type  = "DAY"
+      type  = each.value.partition_type
       field = time_partitioning.value
     }
   }

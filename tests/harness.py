@@ -27,7 +27,7 @@ from tests.paths import ROOT
 # Short timeouts keep failing scenarios fast; each test may tighten them further. A refused refresh token
 # is declared dead at once (no concurrent run to wait for), unless a test sets the rotation watch itself.
 FAST_ENV = {"STRAVA_RETRY_SECONDS": "1", "STRAVA_READ_TIMEOUT": "2", "STRAVA_CONNECT_TIMEOUT": "2",
-            "STRAVA_ROTATION_WAIT_SECONDS": "0"}
+            "STRAVA_ROTATION_WAIT_SECONDS": "0", "STRAVA_STREAMS": "off"}  # streams: tests/sync/test_streams.py
 _TODAY_NOON = (int(time.time()) // 86400) * 86400 + 12 * 3600  # today 12:00 UTC, the start of a quarter hour
 
 

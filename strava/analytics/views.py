@@ -15,7 +15,8 @@ from pathlib import Path
 
 SQL_DIR = Path(__file__).parent / "sql" / "bigquery"  # Terraform reads this folder too
 DIALECTS = ("duckdb", "bigquery")
-VIEW_NAMES = ("activity_facts", "weekly_summary", "quarterly_summary", "training_load")  # dependency order
+VIEW_NAMES = ("activity_facts", "weekly_summary", "quarterly_summary", "training_load",  # dependency order
+              "power_curve_quarterly", "power_curve_rolling", "estimated_ftp")
 
 _PROJECT = re.compile(r"^[a-z]([a-z0-9.:-]*[a-z0-9])?$")  # includes domain-scoped "example.com:proj"
 _DATASET = re.compile(r"^\w{1,1024}$")

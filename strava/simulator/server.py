@@ -6,6 +6,10 @@ Strava endpoints (base `url`):
                                                 fresh access token as Strava does
   GET  /oauth/authorize                         auto-approves: 302 to redirect_uri?state=&code=&scope=
   GET  /api/v3/athlete                          DetailedAthlete-like profile (ftp, weight, gear)
+  GET  /api/v3/activities/{id}/streams          keys, key_by_type: generated from the summary (see
+                                                `streams`); 404 for manual entries and unknown ids
+  GET  /api/v3/activities/{id}[/laps]           a DetailedActivity (description, calories, laps...) or its
+                                                laps, derived from the summary (see `details`)
   GET  /api/v3/athlete/activities               page, per_page (default 30, capped at 200), before,
                                                 after (strict, epoch s on start_date); newest first,
                                                 oldest first when only `after` is given; [] past the end
@@ -38,11 +42,13 @@ from datetime import datetime
 from typing import Any
 
 from strava.simulator.data import ActivityFactory, _id_at, default_end, generate_activities
+from strava.simulator.details import detail_response
 from strava.simulator.faults import REPLACING, Fault, FaultQueue
 from strava.simulator.httpd import Server
 from strava.simulator.oauth import OAuthMixin, denial
 from strava.simulator.ratelimits import RateLimits
 from strava.simulator.store import ActivityStore, apply_fields, copy_json, epoch, visible
+from strava.simulator.streams import streams_response
 from strava.simulator.webhooks import PushSubscriptions
 from strava.simulator.wire import API, INACTIVE, MISSING_SCOPE, NOT_FOUND, RATE_LIMITED, Response, bad_request
 
@@ -51,7 +57,8 @@ __all__ = ["INACTIVE", "MISSING_SCOPE", "StravaSimulator"]  # the Fault bodies t
 ACTIVITY_SCOPES = ("activity:read", "activity:read_all")
 LIST_PARAMS = ("before", "after", "page", "per_page")
 TOKEN_PATHS = ("/oauth/token", API + "/oauth/token")
-ACTIVITY = re.compile(re.escape(API) + r"/activities/\d+")
+STREAMS_PATH = re.compile(re.escape(API) + r"/activities/\d{1,19}/streams")
+DETAIL_PATH = re.compile(re.escape(API) + r"/activities/(\d{1,19})(/laps)?")
 
 
 class StravaSimulator(OAuthMixin):
@@ -74,6 +81,7 @@ class StravaSimulator(OAuthMixin):
         self.rotate, self.scope, self.authorize_scope = rotate, scope, authorize_scope
         self.deny_authorize, self.inactive, self.latency = False, False, latency
         self.rate = RateLimits(read_limits, overall_limits)
+        self.seed = seed
         self._factory = ActivityFactory(seed)
         self._factory.rng.seed(f"additions-{seed}")  # additions must not replay the generated ones
         self.athlete = self._factory.athlete
@@ -334,24 +342,30 @@ class StravaSimulator(OAuthMixin):
             return self._list_activities(query, headers)
         if route[1].startswith(API + "/push_subscriptions"):  # the app's credentials, no athlete token
             return self.push.route(method, route[1].removeprefix(API + "/push_subscriptions"), {**query, **form})
-        if method == "GET" and ACTIVITY.fullmatch(route[1]):
-            return self._one_activity(int(route[1].rsplit("/", 1)[1]), headers)
+        if method == "GET" and STREAMS_PATH.fullmatch(route[1]):
+            return self._streams(int(route[1].split("/")[-2]), query, headers)
+        if method == "GET" and (detail := DETAIL_PATH.fullmatch(route[1])):
+            return self._detail(int(detail[1]), headers, laps_only=bool(detail[2]))
         return Response(404, NOT_FOUND)
 
-    def _one_activity(self, activity_id: int, headers: dict[str, str]) -> Response:
-        """GET /activities/{id}: the activity as detail (404 once deleted, or private without read_all)."""
+    def _streams(self, activity_id: int, query: dict[str, str], headers: dict[str, str]) -> Response:
+        denied, activity = self._visible(activity_id, headers)
+        return denied or streams_response(activity, self.seed, query)
+
+    def _detail(self, activity_id: int, headers: dict[str, str], laps_only: bool) -> Response:
+        denied, activity = self._visible(activity_id, headers)
+        return denied or detail_response(activity, self.seed, laps_only)
+
+    def _visible(self, activity_id: int, headers: dict[str, str]) -> tuple[Response | None, dict | None]:
+        """(the Fault for a token without an activity scope, or None; the activity this token may see)."""
         scopes = self._token_scopes(headers)
         denied = denial(scopes, ACTIVITY_SCOPES)
         if denied:
-            return denied
-        try:
-            activity = self._store.get(activity_id)
-        except KeyError:
-            return Response(404, NOT_FOUND)
-        if not visible(activity, "activity:read_all" in (scopes or ())):
-            return Response(404, NOT_FOUND)
-        return Response(200, {**activity, "resource_state": 3, "description": activity.get("description"),
-                              "calories": round(activity.get("kilojoules") or activity["moving_time"] * 0.2, 1)})
+            return denied, None
+        activity = self._store.find(activity_id)
+        if activity and not visible(activity, "activity:read_all" in (scopes or ())):
+            activity = None  # an "Only You" activity does not exist for an activity:read token
+        return None, activity
 
     def _list_activities(self, query: dict[str, str], headers: dict[str, str]) -> Response:
         scopes = self._token_scopes(headers)

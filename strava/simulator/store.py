@@ -74,6 +74,11 @@ class ActivityStore:
     def get(self, activity_id: int) -> dict:
         return copy_json(self._by_id[activity_id][2])
 
+    def find(self, activity_id: int) -> dict | None:
+        """The stored dict itself (never changed in place: an edit replaces it), or None."""
+        entry = self._by_id.get(activity_id)
+        return entry[2] if entry else None
+
     def max_id(self) -> int:
         return max(self._by_id, default=0)
 

@@ -75,5 +75,8 @@ class Warehouse(Protocol):
                              weight_kg: float | None) -> None:
         """Upsert one row of schema.ATHLETE_SETTINGS keyed by effective_from."""
 
+    def ftp_history(self) -> list[tuple[date, float]]:
+        """(effective_from, ftp) of athlete_settings rows with an FTP, oldest first."""
+
     def close(self) -> None: ...
 

@@ -287,7 +287,7 @@ class BigQueryWarehouse:
         bq_table.description = table.description
         if table.partition_field:
             bq_table.time_partitioning = self._bq.TimePartitioning(
-                type_=self._bq.TimePartitioningType.DAY, field=table.partition_field)
+                type_=getattr(self._bq.TimePartitioningType, table.partition_type), field=table.partition_field)
         if table.clustering:
             bq_table.clustering_fields = list(table.clustering)
         self.client.create_table(bq_table, exists_ok=True, timeout=CALL_TIMEOUT, retry=self._retry)
@@ -541,6 +541,12 @@ SELECT removed AS removed;"""
                "updated_at": datetime.now(UTC)}
         with self._errors(f"set athlete settings from {effective_from}", "athlete_settings"):
             self._merge_row(schema.ATHLETE_SETTINGS, "effective_from", row, keep_when_null=("ftp", "weight_kg"))
+
+    def ftp_history(self) -> list[tuple[date, float]]:
+        sql = (f"SELECT `effective_from`, `ftp` FROM {self._sql_ref('athlete_settings')} WHERE `ftp` IS NOT NULL "
+               "ORDER BY 1")
+        with self._errors("read athlete settings", "athlete_settings"):
+            return [(r["effective_from"], r["ftp"]) for r in self._rows(sql)]
 
     def _merge_row(self, table: schema.Table, key: str, row: dict[str, Any],
                    keep_when_null: Collection[str] = ()) -> None:

@@ -45,6 +45,7 @@ MERGE_ACTIVITIES = (
 )
 KEYS = {"activities": "id", "sync_runs": "run_id", "athlete_settings": "effective_from",
         "schema_versions": "version", "sync_state": "name"}
+CHECKPOINT_BYTES = 16_000_000  # per-activity rows (streams) written between checkpoints, see replace_activity_rows
 REDERIVE_ROWS = 1000  # stored activities re-derived per transaction in a schema upgrade (bounded memory)
 REDERIVE = (
     "UPDATE activities SET " + ", ".join(f'"{n}" = d."{n}"' for n in DERIVED.column_names if n != "id")
@@ -60,6 +61,9 @@ def create_table_sql(table: schema.Table) -> str:
 
 
 def _column_type(column: schema.Column) -> str:
+    if column.fields:
+        members = ", ".join(f'"{f.name}" {DUCKDB_TYPES[f.type]}' for f in column.fields)
+        return f"STRUCT({members})" + ("[]" if column.repeated else "")
     if column.repeated:
         return DUCKDB_TYPES[column.type] + "[]"
     # JSON text compresses 2-3x better with zstd than with DuckDB's default, and checkpoints faster.
@@ -68,8 +72,15 @@ def _column_type(column: schema.Column) -> str:
 
 def _list_type(column: schema.Column) -> str:
     """The DuckDB type of one row's value as handed over (JSON travels as text)."""
+    if column.fields:
+        return _column_type(column)
     scalar = "VARCHAR" if column.type == schema.JSON else DUCKDB_TYPES[column.type]
     return scalar + "[]" if column.repeated else scalar
+
+
+def _approx_bytes(rows: Sequence[dict[str, Any]]) -> int:
+    """What the rows hold, roughly: 8 bytes a value, arrays counted by their length (streams dominate)."""
+    return sum(8 * (len(v) if isinstance(v, list) else 1) for row in rows for v in row.values())
 
 
 def list_batch(table: schema.Table) -> str:
@@ -104,6 +115,7 @@ class DuckDBWarehouse:
         self.path = Path(path)
         self.description = f"duckdb:{self.path}"
         self.conn = self._connect(lock_timeout, memory_limit)
+        self._unsaved_bytes = 0  # per-activity rows written since the last checkpoint
 
     def _connect(self, lock_timeout: float, memory_limit: str) -> duckdb.DuckDBPyConnection:
         try:
@@ -270,6 +282,12 @@ class DuckDBWarehouse:
             names = ", ".join(f'"{n}"' for n in table.column_names)
             self._with_batch(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {{batch}}', rows, table)
         self.conn.commit()
+        # Streams add megabytes per batch, and written data stays in the buffer pool until a checkpoint: past
+        # the memory_limit commits fail. A checkpoint costs about the table's size, so one per few MB written.
+        self._unsaved_bytes += _approx_bytes(rows)
+        if self._unsaved_bytes > CHECKPOINT_BYTES:
+            self.conn.execute("CHECKPOINT")
+            self._unsaved_bytes = 0
 
     def activities_without(self, table: schema.Table, columns: Sequence[str], limit: int,
                            where: str | None = None, matching: Sequence[str] = ()) -> list[dict[str, Any]]:
@@ -293,6 +311,10 @@ class DuckDBWarehouse:
         self._replace_row(schema.ATHLETE_SETTINGS, {
             "effective_from": effective_from, "ftp": ftp, "weight_kg": weight_kg,
             "updated_at": datetime.now().astimezone()})
+
+    def ftp_history(self) -> list[tuple[date, float]]:
+        return self._run("read athlete_settings", lambda: self.conn.execute(
+            "SELECT effective_from, ftp FROM athlete_settings WHERE ftp IS NOT NULL ORDER BY 1").fetchall())
 
     def _replace_row(self, table: schema.Table, row: dict[str, Any]) -> None:
         key = KEYS[table.name]

@@ -634,6 +634,11 @@ class S3Warehouse:
                        schema.ATHLETE_SETTINGS)
         self._write_rows("athlete_settings", None, rows | {row["effective_from"]: row}, etag)
 
+    def ftp_history(self) -> list[tuple[date, float]]:
+        rows, _ = self._read_rows("athlete_settings")
+        return sorted((date.fromisoformat(row["effective_from"]), row["ftp"]) for row in rows.values()
+                      if row.get("ftp") is not None)
+
     def close(self) -> None:
         self._release_lock()
 

@@ -9,7 +9,12 @@ locals {
     athlete_settings   = { partitioned = false, description = "Dated FTP and weight; each activity uses the values in force on its local date." }
     sync_state         = { partitioned = false, description = "Where resumable work stands (one row per name): a run stopped by the rate limit continues here." }
     # Per-activity tables (schema.ACTIVITY_TABLES) live in their activity's month.
-    activity_weather = { partitioned = true, description = "Weather along each outdoor activity's route (Open-Meteo, CC BY 4.0: https://open-meteo.com/)." }
+    activity_weather        = { partitioned = true, description = "Weather along each outdoor activity's route (Open-Meteo, CC BY 4.0: https://open-meteo.com/)." }
+    activity_streams        = { partitioned = true, description = "One row per activity: Strava's streams, one array per stream type, NULL (BigQuery: empty) when not recorded. Read by no dashboard: metrics are computed once, at load time." }
+    activity_power_curve    = { partitioned = true, description = "Mean-maximal power per activity and standard duration (from the 1 Hz power stream)." }
+    activity_stream_metrics = { partitioned = true, description = "Metrics of each activity's streams, computed once at load time (strava/power.py)." }
+    activity_details        = { partitioned = true, description = "GET /activities/{id} of each activity (STRAVA_DETAILS=on): what the listing lacks." }
+    activity_laps           = { partitioned = true, description = "The laps of each activity's DetailedActivity (STRAVA_DETAILS=on)." }
   }
   months = join(",", [for m in range(1, 13) : format("%02d", m)])
 

@@ -59,3 +59,22 @@ def check_quarterly(fetch: Fetch, today: date) -> None:
 def check_training_load(fetch: Fetch, today: date) -> None:
     rows = fetch("SELECT * FROM training_load")
     assert_rows_equal(rows, golden.expected_training_load(today), ("day",))
+
+
+def check_power_curve_quarterly(fetch: Fetch) -> None:
+    rows = fetch("SELECT * FROM power_curve_quarterly")
+    assert_rows_equal(rows, golden.expected_power_curve_quarterly(), ("quarter_start", "duration_s"))
+    q1 = {r["duration_s"]: r["activity_id"] for r in rows if r["quarter_start"] == date(2025, 1, 1)}
+    assert q1[300] == 4 and q1[60] == 5  # a tie goes to the earlier ride
+
+
+def check_power_curve_rolling(fetch: Fetch, today: date) -> None:
+    rows = fetch("SELECT * FROM power_curve_rolling")
+    assert_rows_equal(rows, golden.expected_power_curve_rolling(today), ("day", "duration_s"))
+
+
+def check_estimated_ftp(fetch: Fetch, today: date) -> None:
+    rows = fetch("SELECT * FROM estimated_ftp")
+    assert_rows_equal(rows, golden.expected_estimated_ftp(today), ("day",))
+    day = next(r for r in rows if r["day"] == date(2025, 3, 19))
+    assert day["eftp_w"] == pytest.approx(0.95 * 270) and day["cp_durations"] == 4

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from strava import schema
 from strava.schema import activity_row
 from strava.warehouse.bigquery import BigQueryWarehouse
 from strava.warehouse.duckdb import DuckDBWarehouse
@@ -32,6 +33,12 @@ def load_golden(warehouse: Any) -> None:
     warehouse.upsert_activities(golden_rows(), "golden")
     for effective_from, ftp, weight in golden.SETTINGS:
         warehouse.set_athlete_settings(effective_from, ftp, weight)
+    curves = [{"activity_id": i, "duration_s": d, "watts": w} for i, c in golden.CURVES.items() for d, w in c.items()]
+    warehouse.replace_activity_rows(schema.ACTIVITY_POWER_CURVE, list(golden.CURVES), curves)
+    ids = sorted(golden.STREAM_STRESS.keys() | golden.TRIMP.keys())
+    metrics = [{"activity_id": i, "stress": golden.STREAM_STRESS.get(i), "trimp": golden.TRIMP.get(i), **golden.ZONES}
+               for i in ids]
+    warehouse.replace_activity_rows(schema.ACTIVITY_STREAM_METRICS, ids, metrics)
 
 
 @pytest.fixture(scope="module")

@@ -62,6 +62,21 @@ SETTINGS = [
 ]
 
 
+# Power curves from streams (activity_power_curve), by activity: {duration_s: watts}. Rides 4 and 5 tie at
+# 5 min in Q1 2025 (the earlier one, 4, holds the best); ride 3 has estimated power: no streams curve.
+CURVES = {
+    10: {60: 400.0, 180: 330.0, 300: 300.0, 600: 270.0, 1200: 250.0},
+    1: {60: 420.0, 180: 340.0, 300: 305.0, 600: 280.0, 1200: 262.0},
+    4: {60: 380.0, 180: 345.0, 300: 310.0},
+    5: {60: 450.0, 180: 335.0, 300: 310.0, 600: 290.0, 1200: 270.0},
+    7: {60: 410.0, 180: 350.0, 300: 320.0, 600: 285.0, 1200: 255.0},
+}
+# Stream-based training stress (activity_stream_metrics.stress), replacing the summary estimate.
+STREAM_STRESS = {1: 95.0, 10: 60.0}
+TRIMP = {2: 70.0, 1: 120.0}  # heart-rate stress: counts for run 2 (no power), not for ride 1 (stress wins)
+ZONES = {f"power_z{i}_s": 600 * i for i in range(1, 8)}  # seconds in each power zone, for the report
+
+
 def utc_today() -> date:
     return datetime.now(UTC).date()
 
@@ -209,8 +224,10 @@ def expected_quarterly(today: date) -> list[dict[str, Any]]:
 def expected_training_load(today: date) -> list[dict[str, Any]]:
     daily: dict[date, float] = defaultdict(float)
     for f in FACTS:
-        if f.tss is not None:
-            daily[f.local_date] += f.tss
+        tss = STREAM_STRESS.get(f.id, f.tss)  # the stream-based stress wins where there is one
+        tss = TRIMP.get(f.id) if tss is None else tss  # then the summary estimate, then heart-rate stress
+        if tss is not None:
+            daily[f.local_date] += tss
     if not daily:
         return []
     day, last = min(daily), max(today, max(daily))
@@ -222,4 +239,57 @@ def expected_training_load(today: date) -> list[dict[str, Any]]:
         atl += (tss - atl) / 7
         rows.append({"day": day, "tss": tss, "ctl": ctl, "atl": atl, "tsb": ctl - atl})
         day += timedelta(days=1)
+    return rows
+
+
+def _local_dates() -> dict[int, date]:
+    return {f.id: f.local_date for f in FACTS}
+
+
+def expected_power_curve_quarterly() -> list[dict[str, Any]]:
+    best: dict[tuple[date, int], tuple[float, date, int]] = {}
+    for activity_id, curve in CURVES.items():
+        day = _local_dates()[activity_id]
+        for duration, watts in curve.items():
+            key = (quarter_start(day), duration)
+            if key not in best or (-watts, day, activity_id) < (-best[key][0], best[key][1], best[key][2]):
+                best[key] = (watts, day, activity_id)
+    return [{"quarter_start": q, "duration_s": d, "watts": w, "activity_id": a}
+            for (q, d), (w, _, a) in sorted(best.items())]
+
+
+def expected_power_curve_rolling(today: date) -> list[dict[str, Any]]:
+    dates = _local_dates()
+    first = min(dates[i] for i in CURVES)
+    last = max(today, max(dates[i] for i in CURVES))
+    rows = []
+    day = first
+    while day <= last:
+        best: dict[int, float] = {}
+        for activity_id, curve in CURVES.items():
+            if timedelta(0) <= day - dates[activity_id] <= timedelta(days=89):
+                for duration, watts in curve.items():
+                    best[duration] = max(best.get(duration, 0.0), watts)
+        rows += [{"day": day, "duration_s": d, "watts": w} for d, w in sorted(best.items())]
+        day += timedelta(days=1)
+    return rows
+
+
+def expected_estimated_ftp(today: date) -> list[dict[str, Any]]:
+    from statistics import linear_regression
+
+    by_day: dict[date, dict[int, float]] = defaultdict(dict)
+    for row in expected_power_curve_rolling(today):
+        by_day[row["day"]][row["duration_s"]] = row["watts"]
+    rows = []
+    for day, best in sorted(by_day.items()):
+        row: dict[str, Any] = {"day": day, "eftp_w": 0.95 * best[1200] if 1200 in best else None,
+                               "cp_w": None, "w_prime_j": None, "cp_rmse_w": None, "cp_durations": None}
+        fit = sorted((d, w) for d, w in best.items() if 180 <= d <= 1200)
+        if len(fit) >= 3:
+            cp, w_prime = linear_regression([d for d, _ in fit], [w * d for d, w in fit])
+            residuals = [w - (cp + w_prime / d) for d, w in fit]
+            row.update(cp_w=cp, w_prime_j=w_prime, cp_durations=len(fit),
+                       cp_rmse_w=(sum(r * r for r in residuals) / len(fit)) ** 0.5)
+        rows.append(row)
     return rows

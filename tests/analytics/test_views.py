@@ -63,3 +63,15 @@ def test_quarterly_summary(fetch: checks.Fetch) -> None:
 
 def test_training_load(fetch: checks.Fetch) -> None:
     checks.check_training_load(fetch, golden.utc_today())
+
+
+def test_power_curve_quarterly(fetch: checks.Fetch) -> None:
+    checks.check_power_curve_quarterly(fetch)
+
+
+def test_power_curve_rolling(fetch: checks.Fetch) -> None:
+    checks.check_power_curve_rolling(fetch, golden.utc_today())
+
+
+def test_estimated_ftp(fetch: checks.Fetch) -> None:
+    checks.check_estimated_ftp(fetch, golden.utc_today())

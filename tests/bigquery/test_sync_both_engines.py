@@ -32,7 +32,7 @@ class Athlete:
         secrets.write_text(json.dumps(sim.secrets()))
         self.store = FileSecretStore(secrets)
         self.settings = replace(Settings(), api_url=sim.api_url, oauth_url=sim.oauth_url, retry_seconds=1,
-                                weather=False)
+                                weather=False, streams=False)
 
     def sync(self, **options) -> dict:
         summary = run_sync(self.settings, warehouse=self.warehouse, secrets=self.store, **options).to_dict()

@@ -88,6 +88,7 @@ def deploy(function_server, make_simulator, tmp_path) -> Callable[..., Deploymen
             "STRAVA_SECRETS": f"file:{secrets}", "STRAVA_WAREHOUSE": f"duckdb:{db}",
             "GOOGLE_CLOUD_PROJECT": PROJECT,
             "STRAVA_ROTATION_WAIT_SECONDS": "0",  # one sync at a time: a refused token is dead at once
+            "STRAVA_STREAMS": "off",  # these tests count the listing's calls; streams: tests/sync/test_streams.py
             **env})
         return Deployment(server, sim, secrets, db)
 

@@ -34,11 +34,12 @@ def test_tables_partitioning_clustering_and_description_follow_strava_schema(tf:
     for table in TABLES:
         entry = declared[table.name]
         assert entry["partition_field"] == table.partition_field, table.name
+        assert entry["partition_type"] == table.partition_type, table.name
         assert entry["clustering"] == list(table.clustering), table.name
         assert entry["description"] == table.description, table.name
 
 
-def test_table_resource_uses_the_schema_files_and_day_partitioning(tf: Module) -> None:
+def test_table_resource_uses_the_schema_files_and_the_tables_partitioning(tf: Module) -> None:
     tables = tf.resource("google_bigquery_table", "tables")
     assert tables["for_each"] == "${local.tables}"
     assert tables["schema"] == '${file("${path.module}/schema/${each.key}.json")}'
@@ -46,7 +47,7 @@ def test_table_resource_uses_the_schema_files_and_day_partitioning(tf: Module) -
     assert tf.variables["deletion_protection"]["default"] is True
     partitioning = single(tables["dynamic"])["time_partitioning"]
     content = single(partitioning["content"])
-    assert content["type"] == "DAY"
+    assert content["type"] == "${each.value.partition_type}"
     assert content["field"] == "${time_partitioning.value}"
     assert partitioning["for_each"] == "${each.value.partition_field == null ? [] : [each.value.partition_field]}"
 

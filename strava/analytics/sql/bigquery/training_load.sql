@@ -2,9 +2,16 @@
 -- CTL_t = CTL_{t-1} + (TSS_t - CTL_{t-1}) / 42 with CTL = 0 before the first day has the closed form
 -- CTL_t = sum over days i <= t of TSS_i / 42 * (41/42)^(t - i); ATL likewise with 7. Days more than
 -- 1500 days back weigh below 1e-15 and are left out of the sum. No FTP set -> no TSS -> no rows.
-WITH daily AS (
+-- An activity's stress is its stream-based one (activity_stream_metrics) where it exists, else the estimate
+-- from the summary's weighted power, else (no power) its heart-rate stress, TRIMP.
+WITH stress AS (
+  SELECT f.local_date, COALESCE(m.stress, f.tss, m.trimp) AS tss
+  FROM `${project}.${dataset}.activity_facts` f
+  LEFT JOIN `${project}.${dataset}.activity_stream_metrics` m ON m.activity_id = f.id
+),
+daily AS (
   SELECT local_date AS day, SUM(tss) AS tss
-  FROM `${project}.${dataset}.activity_facts`
+  FROM stress
   WHERE tss IS NOT NULL
   GROUP BY local_date
 ),
