@@ -73,7 +73,9 @@ class World:
         self.store = FileSecretStore(secrets)
         self.warehouse = DuckDBWarehouse(folder / "strava.duckdb")
         self.warehouse.setup()
-        self.settings = Settings(api_url=self.sim.api_url, oauth_url=self.sim.oauth_url, retry_seconds=1)
+        # the listing and its reconciliation alone: streams would spend the reads this measures
+        self.settings = Settings(api_url=self.sim.api_url, oauth_url=self.sim.oauth_url, retry_seconds=1,
+                                 streams=False, weather=False)
         self.refused = 0  # 429s: Strava refusing a request the budget let through (must stay 0)
         self.reads_by_day: dict[str, int] = {}
 

@@ -16,7 +16,7 @@ from tests.analytics.athena import DATABASE
 # Functions the statements may call: Athena engine 3 (Trino) has each; BigQuery-only names must not slip through.
 TRINO_FUNCTIONS = {"CAST", "COALESCE", "DATE", "DATE_ADD", "DATE_DIFF", "DATE_TRUNC", "DAY_OF_WEEK", "EXTRACT",
                    "CONCAT", "LEAD", "LAG", "SUM", "AVG", "COUNT", "MIN", "MAX", "GREATEST", "SEQUENCE", "UNNEST",
-                   "POWER"}
+                   "POWER", "ROW_NUMBER", "SQRT"}
 KEYWORDS = {"AS", "IN", "OVER", "AND", "FROM", "JOIN", "_t0"}  # also seen before a parenthesis
 
 

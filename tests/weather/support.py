@@ -45,7 +45,7 @@ class World:
         self.settings = dataclasses.replace(
             Settings(), api_url=strava.api_url, oauth_url=strava.oauth_url, secrets=f"file:{store}",
             warehouse=f"duckdb:{self.db}", weather_archive_url=meteo.archive_url,
-            weather_forecast_url=meteo.forecast_url, retry_seconds=1)
+            weather_forecast_url=meteo.forecast_url, retry_seconds=1, streams=False)
 
     def sync(self, **settings) -> RunSummary:
         full = settings.pop("full", False)

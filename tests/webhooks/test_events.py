@@ -24,7 +24,7 @@ def athlete(make_simulator, tmp_path: Path):
     secrets = tmp_path / "secrets.json"
     secrets.write_text(json.dumps(sim.secrets()))
     settings = replace(Settings(), api_url=sim.api_url, oauth_url=sim.oauth_url, secrets=f"file:{secrets}",
-                       warehouse=f"duckdb:{tmp_path / 'w.duckdb'}", retry_seconds=0.5)
+                       warehouse=f"duckdb:{tmp_path / 'w.duckdb'}", retry_seconds=0.5, streams=False)
     warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
     store = FileSecretStore(secrets)
 
