@@ -22,13 +22,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from strava.client import StravaClient, TokenGrant
+from strava.client import SCOPE, StravaClient, TokenGrant
 from strava.errors import ConfigError, SyncError
 from strava.secrets import Credentials, SecretStore, open_secret_store
 from strava.settings import Settings
 
-SCOPE = "read,activity:read_all"
 REQUIRED_SCOPE = "activity:read_all"  # without it private ("Only You") activities are missing
+ZONES_SCOPE = "profile:read_all"  # optional: Strava's heart-rate zones (GET /athlete/zones)
 CALLBACK_PATH = "/callback"
 PRIVATE_BOX = "View data about your private activities"
 SETTINGS_PAGE = "https://www.strava.com/settings/api"
@@ -48,8 +48,12 @@ class Callback:
 
 
 def grants_private_activities(scope: str | None) -> bool:
+    return grants(scope, REQUIRED_SCOPE)
+
+
+def grants(scope: str | None, wanted: str) -> bool:
     """Strava's granted scope is comma-separated, e.g. 'read,activity:read_all'."""
-    return REQUIRED_SCOPE in {part.strip() for part in (scope or "").split(",")}
+    return wanted in {part.strip() for part in (scope or "").split(",")}
 
 
 def run_auth(
@@ -74,6 +78,9 @@ def run_auth(
         if grant.scope is not None and not grants_private_activities(grant.scope):
             return _refuse_scope(out)  # the redirect said yes but the token says no: trust the token
         _say(out, f"Authorized as {_athlete_name(grant)}.")
+        if not grants(grant.scope or callback.scope, ZONES_SCOPE):
+            _say(out, f"Heart-rate zones were not shared (scope {ZONES_SCOPE}): time in heart-rate zones uses "
+                      "STRAVA_HR_ZONES when set. Run `python -m strava auth` again to share them.")
         store.save(Credentials(client_id, client_secret, grant.refresh_token))
     except SyncError as exc:
         _say(out, f"Nothing was saved: {exc}")

@@ -7,12 +7,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from strava.errors import BadResponse, NotFound
+from strava.errors import BadResponse, MissingScope, NotFound
 from strava.http import StravaHTTP
 from strava.ratelimit import RateBudget
 from strava.settings import Settings
 
 MAX_PER_PAGE = 200
+SCOPE = "read,activity:read_all,profile:read_all"  # profile:read_all: heart-rate zones (optional for the athlete)
+HR_ZONES = 5
 # Every stream Strava records, asked for in one request (each stream request costs one read).
 STREAM_KEYS = ("time", "distance", "latlng", "altitude", "velocity_smooth", "heartrate", "cadence", "watts",
                "temp", "moving", "grade_smooth")
@@ -73,7 +75,7 @@ class StravaClient:
         return self._token_request(client_id, client_secret, grant_type="authorization_code", code=code)
 
     def authorize_url(
-        self, client_id: str | int, redirect_uri: str, scope: str = "read,activity:read_all",
+        self, client_id: str | int, redirect_uri: str, scope: str = SCOPE,
         state: str | None = None,
     ) -> str:
         params = {"client_id": client_id, "redirect_uri": redirect_uri, "response_type": "code",
@@ -123,6 +125,16 @@ class StravaClient:
             raise BadResponse(f"Strava answered /athlete with a {kind} instead of an object")
         return athlete
 
+    def get_athlete_zones(self, access_token: str) -> tuple[float, ...] | None:
+        """GET /athlete/zones: the 4 heart rates between the athlete's 5 heart-rate zones (the `min` of zones
+        2..5), or None when the token lacks profile:read_all (Strava's 401 "..._permission missing") or the
+        answer has no usable heart-rate zones. Other errors propagate (rate limit, outage...)."""
+        try:
+            body = self.http.request("GET", self._api("athlete/zones"), access_token=access_token)
+        except MissingScope:
+            return None
+        return hr_zone_bounds(body)
+
     # --- webhook subscription (the app's client id and secret, no athlete token) ---------------------------
 
     def create_push_subscription(self, client_id: str | int, client_secret: str, callback_url: str,
@@ -168,3 +180,17 @@ class StravaClient:
 
     def _api(self, path: str) -> str:
         return f"{self.settings.api_url.rstrip('/')}/{path}"
+
+
+def hr_zone_bounds(body: Any) -> tuple[float, ...] | None:
+    """The heart rates between the zones of a Zones answer (`{"heart_rate": {"zones": [{"min", "max"}, ...]}}`),
+    or None unless it holds 5 zones whose bounds increase."""
+    heart = body.get("heart_rate") if isinstance(body, dict) else None
+    zones = heart.get("zones") if isinstance(heart, dict) else None
+    if not isinstance(zones, list) or len(zones) != HR_ZONES or not all(isinstance(z, dict) for z in zones):
+        return None
+    bounds = [z.get("min") for z in zones[1:]]
+    if not all(isinstance(b, int | float) and not isinstance(b, bool) and b > 0 for b in bounds):
+        return None
+    floats = tuple(float(b) for b in bounds)
+    return floats if list(floats) == sorted(set(floats)) else None

@@ -195,6 +195,21 @@ ATHLETE_SETTINGS = Table(
     description="Dated FTP and weight; each activity uses the values in force on its local date.",
 )
 
+ATHLETE_ZONES = Table(
+    "athlete_zones",
+    (
+        Column("effective_from", DATE, "Local date the zones were read from Strava (in force from then on)",
+               required=True),
+        Column("hr_zones", FLOAT64, "The 4 heart rates between Strava's 5 heart-rate zones, bpm; NULL (BigQuery: "
+               "empty) when unavailable", repeated=True),
+        Column("status", STRING, "ok, or unavailable: the token lacks profile:read_all or Strava sent no "
+               "heart-rate zones", required=True),
+        Column("fetched_at", TIMESTAMP, "When GET /athlete/zones answered", required=True),
+    ),
+    description="Heart-rate zones from Strava's GET /athlete/zones, one row per change; each activity uses the "
+                "zones in force on its local date.",
+)
+
 SYNC_STATE = Table(
     "sync_state",
     (
@@ -343,7 +358,10 @@ ACTIVITY_LAPS = Table(
 ACTIVITY_TABLES: tuple[Table, ...] = (ACTIVITY_WEATHER, ACTIVITY_STREAMS, ACTIVITY_POWER_CURVE,
                                       ACTIVITY_STREAM_METRICS, ACTIVITY_DETAILS, ACTIVITY_LAPS)
 
-TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS, SYNC_STATE, *ACTIVITY_TABLES)
+TABLES = (ACTIVITIES, DELETED_ACTIVITIES, SYNC_RUNS, ATHLETE_SETTINGS, SYNC_STATE, *ACTIVITY_TABLES, ATHLETE_ZONES)
+# What Strava's API Agreement makes ours to delete when the athlete revokes access (Warehouse.delete_strava_data):
+# sync_runs (counts) and athlete_settings (typed in by the user) stay.
+STRAVA_DATA = (ACTIVITIES, DELETED_ACTIVITIES, *ACTIVITY_TABLES, ATHLETE_ZONES)
 
 # The warehouse's own bookkeeping, created by `setup()` (not by Terraform): losing it is harmless, the
 # next run re-derives every row from `raw` once more and records the version again.

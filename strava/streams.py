@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from strava import schema
 from strava.client import StravaClient
@@ -30,6 +30,7 @@ log = logging.getLogger("strava.streams")
 CHUNK = 20  # activities asked of the warehouse at a time (newest first)
 FLUSH_SAMPLES = 200_000  # write once the pending streams hold this many samples: memory stays bounded
 TODO_COLUMNS = ("id", "start_date", "start_date_local", "manual")
+V = TypeVar("V")
 
 
 @dataclass
@@ -48,12 +49,17 @@ def sync_streams(settings: Settings, client: StravaClient, warehouse: Warehouse,
                  summary: Any) -> None:
     """Fetch and store streams until none is missing or Strava's budget stops the pass.
     `summary` (sync.RunSummary) gains `streams`, `streams_none` and, when stopped early, `streams_stopped`."""
-    ftp = _FtpCalendar(warehouse.ftp_history())
+    ftp = _Calendar(warehouse.ftp_history())
+    strava_zones = strava_hr_zones(client, warehouse, access_token, summary.mode == "full")
+    hr_zones = _Calendar([(d, z) for d, z in strava_zones if z], backfill=True)
     pending = _Pending()
+
+    def zones(day: date | None) -> tuple[float, ...] | None:
+        return hr_zones(day) or settings.hr_zones  # Strava's zones first, then STRAVA_HR_ZONES
 
     def visit(activity: dict[str, Any]) -> None:
         body = None if activity["manual"] else client.get_activity_streams(access_token, activity["id"])
-        _add(pending, activity, body, ftp, settings)
+        _add(pending, activity, body, ftp, zones, settings.hr_range)
         summary.streams += body is not None
         summary.streams_none += body is None
         if pending.samples >= FLUSH_SAMPLES:
@@ -93,20 +99,46 @@ def streams_row(activity_id: int, start_date: datetime | None, body: dict[str, d
     return row
 
 
-class _FtpCalendar:
-    """The FTP in force on a date: the latest athlete_settings row effective on or before it."""
+class _Calendar(Generic[V]):
+    """The value in force on a date: the latest dated value on or before it. Before the first one: None, or
+    with `backfill` the first one (Strava keeps only current zones: the best estimate for the past)."""
 
-    def __init__(self, history: list[tuple[date, float]]) -> None:
+    def __init__(self, history: Sequence[tuple[date, V]], backfill: bool = False) -> None:
         self.dates = [d for d, _ in history]
         self.values = [v for _, v in history]
+        self.backfill = backfill
 
-    def __call__(self, day: date | None) -> float | None:
+    def __call__(self, day: date | None) -> V | None:
         i = bisect.bisect_right(self.dates, day) if day else 0
-        return self.values[i - 1] if i else None
+        if i:
+            return self.values[i - 1]
+        return self.values[0] if self.backfill and self.values else None
 
 
-def _add(pending: _Pending, activity: dict[str, Any], body: dict[str, dict] | None, ftp: _FtpCalendar,
-         settings: Settings) -> None:
+def strava_hr_zones(client: StravaClient, warehouse: Warehouse, access_token: str,
+                    full: bool) -> list[tuple[date, tuple[float, ...] | None]]:
+    """The athlete_zones history (oldest first), after asking GET /athlete/zones when none is stored yet or on a
+    full run (at most once a run: an incremental run keeps the 3 + k calls). An answer that differs from the
+    latest row (None: refused for lack of scope) is stored, dated today; a call the budget or Strava stops
+    leaves what is stored."""
+    history = warehouse.zones_history()
+    if history and not full:
+        return history
+    try:
+        zones = client.get_athlete_zones(access_token)
+    except StravaError as exc:
+        event(log, logging.WARNING, "heart-rate zones not read from Strava; using those stored", reason=str(exc))
+        return history
+    if history and history[-1][1] == zones:
+        return history
+    today = date.today()  # the local date, as the activities' local dates
+    warehouse.set_athlete_zones(today, zones)
+    event(log, logging.INFO, "heart-rate zones read from Strava", status="ok" if zones else "unavailable")
+    return [*(row for row in history if row[0] != today), (today, zones)]
+
+
+def _add(pending: _Pending, activity: dict[str, Any], body: dict[str, dict] | None, ftp: _Calendar[float],
+         hr_zones: Callable[[date | None], tuple[float, ...] | None], hr_range: tuple[float, float] | None) -> None:
     activity_id = activity["id"]
     pending.ids.append(activity_id)
     pending.streams.append(streams_row(activity_id, activity["start_date"], body, datetime.now(UTC)))
@@ -116,7 +148,7 @@ def _add(pending: _Pending, activity: dict[str, Any], body: dict[str, dict] | No
     pending.samples += len(data["time"]) * len(data)
     local = activity["start_date_local"]
     local_date = local.date() if isinstance(local, datetime) else None
-    metrics, curve = stream_metrics(data, ftp(local_date), settings.hr_zones, settings.hr_range)
+    metrics, curve = stream_metrics(data, ftp(local_date), hr_zones(local_date), hr_range)
     pending.metrics.append({"activity_id": activity_id, "local_date": local_date, **metrics})
     pending.curves.extend({"activity_id": activity_id, "duration_s": d, "watts": w} for d, w in curve)
 

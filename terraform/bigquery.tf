@@ -27,6 +27,12 @@ locals {
       clustering      = []
       description     = "Dated FTP and weight; each activity uses the values in force on its local date."
     }
+    athlete_zones = {
+      partition_field = null
+      partition_type  = "DAY"
+      clustering      = []
+      description     = "Heart-rate zones from Strava's GET /athlete/zones, one row per change; each activity uses the zones in force on its local date."
+    }
     activity_weather = {
       partition_field = null
       partition_type  = "DAY"

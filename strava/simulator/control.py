@@ -19,6 +19,7 @@ Control endpoints (never rate limited, not in `request_log`), all JSON:
                                    revoke_refresh_token (true), advance_clock (seconds),
                                    clock (epoch seconds, forward only: the virtual clock
                                    that rate windows, token expiry and new uploads follow)
+                                   hr_zones [4 bpm between the 5 zones] or null (defaults)
 
 Errors answer {"error": text}: 404 for an unknown activity or endpoint, 400 for a bad request.
 """

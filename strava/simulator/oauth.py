@@ -151,10 +151,11 @@ class OAuthMixin:
         return set(entry[1].split(","))
 
 
-def denial(scopes: set[str] | None, needs: tuple[str, ...] | None) -> Response | None:
-    """The Fault for a request whose token has `scopes` (None: no live token), or None when allowed."""
+def denial(scopes: set[str] | None, needs: tuple[str, ...] | None, missing: dict = MISSING_SCOPE) -> Response | None:
+    """The Fault for a request whose token has `scopes` (None: no live token), or None when allowed;
+    `missing`: the Fault body when the token has none of the `needs` scopes."""
     if scopes is None:
         return Response(401, BAD_ACCESS_TOKEN)
     if needs and not scopes & set(needs):
-        return Response(401, MISSING_SCOPE)
+        return Response(401, missing)
     return None

@@ -6,6 +6,8 @@ Strava endpoints (base `url`):
                                                 fresh access token as Strava does
   GET  /oauth/authorize                         auto-approves: 302 to redirect_uri?state=&code=&scope=
   GET  /api/v3/athlete                          DetailedAthlete-like profile (ftp, weight, gear)
+  GET  /api/v3/athlete/zones                    heart-rate and power Zones (see `zones`); needs
+                                                profile:read_all, else 401 `profile:read_all_permission`
   GET  /api/v3/activities/{id}/streams          keys, key_by_type: generated from the summary (see
                                                 `streams`); 404 for manual entries and unknown ids
   GET  /api/v3/activities/{id}[/laps]           a DetailedActivity (description, calories, laps...) or its
@@ -50,11 +52,25 @@ from strava.simulator.ratelimits import RateLimits
 from strava.simulator.store import ActivityStore, apply_fields, copy_json, epoch, visible
 from strava.simulator.streams import streams_response
 from strava.simulator.webhooks import PushSubscriptions
-from strava.simulator.wire import API, INACTIVE, MISSING_SCOPE, NOT_FOUND, RATE_LIMITED, Response, bad_request
+from strava.simulator.wire import (
+    API,
+    INACTIVE,
+    MISSING_PROFILE_SCOPE,
+    MISSING_SCOPE,
+    NOT_FOUND,
+    RATE_LIMITED,
+    Response,
+    bad_request,
+)
+from strava.simulator.zones import default_hr_bounds, zones_body
 
-__all__ = ["INACTIVE", "MISSING_SCOPE", "StravaSimulator"]  # the Fault bodies tests compare against
+# The Fault bodies tests compare against, and the simulator.
+__all__ = ["INACTIVE", "MISSING_PROFILE_SCOPE", "MISSING_SCOPE", "StravaSimulator"]
 
 ACTIVITY_SCOPES = ("activity:read", "activity:read_all")
+PROFILE_SCOPES = ("profile:read_all",)
+# What the demo's and tests' tokens are granted unless a test asks otherwise: everything the sync asks for.
+DEFAULT_SCOPE = "read,activity:read_all,profile:read_all"
 LIST_PARAMS = ("before", "after", "page", "per_page")
 TOKEN_PATHS = ("/oauth/token", API + "/oauth/token")
 STREAMS_PATH = re.compile(re.escape(API) + r"/activities/\d{1,19}/streams")
@@ -71,7 +87,7 @@ class StravaSimulator(OAuthMixin):
 
     def __init__(self, activities: int | list[dict] = 300, seed: int = 1, *, client_id: str = "12345",
                  client_secret: str = "sim-secret", refresh_token: str = "sim-refresh-0",
-                 rotate: bool = False, scope: str = "read,activity:read_all",
+                 rotate: bool = False, scope: str = DEFAULT_SCOPE,
                  authorize_scope: str | None = None, read_limits: tuple[int, int] = (100, 1000),
                  overall_limits: tuple[int, int] = (200, 2000), latency: float = 0.0,
                  clock: Callable[[], float] = time.time, end: datetime | None = None) -> None:
@@ -85,6 +101,7 @@ class StravaSimulator(OAuthMixin):
         self._factory = ActivityFactory(seed)
         self._factory.rng.seed(f"additions-{seed}")  # additions must not replay the generated ones
         self.athlete = self._factory.athlete
+        self.hr_zones, self.custom_zones = default_hr_bounds(seed), False
         self._store = self._load(activities, seed, end)
         self._init_tokens(refresh_token)
         self._faults = FaultQueue()
@@ -205,7 +222,7 @@ class StravaSimulator(OAuthMixin):
                 "rotate": self.rotate, "scope": self.scope, "authorize_scope": self.authorize_scope,
                 "deny_authorize": self.deny_authorize, "inactive": self.inactive, "latency": self.latency,
                 "rate": self.rate.state(), "faults_pending": len(self._faults),
-                "athlete_id": self.athlete["id"],
+                "athlete_id": self.athlete["id"], "hr_zones": list(self.hr_zones),
             }
 
     # --- edits ------------------------------------------------------------------------------
@@ -263,6 +280,12 @@ class StravaSimulator(OAuthMixin):
         with self._lock:
             self._faults.clear()
 
+    def set_hr_zones(self, bounds: Iterable[int] | None) -> None:
+        """The athlete's own 4 heart rates between the 5 zones (custom zones); None: Strava's defaults again."""
+        with self._lock:
+            self.hr_zones = default_hr_bounds(self.seed) if bounds is None else tuple(int(b) for b in bounds)
+            self.custom_zones = bounds is not None
+
     def set_inactive(self, inactive: bool) -> None:
         with self._lock:
             self.inactive = bool(inactive)
@@ -292,7 +315,7 @@ class StravaSimulator(OAuthMixin):
         """Several knobs at once; the keys of POST /_sim/config."""
         setters: dict[str, Callable[[Any], None]] = {
             "rotate": self.set_rotation, "scope": self.set_scope, "inactive": self.set_inactive,
-            "authorize_scope": self.set_authorize_scope,
+            "authorize_scope": self.set_authorize_scope, "hr_zones": self.set_hr_zones,
             "deny_authorize": lambda v: setattr(self, "deny_authorize", bool(v)),
             "read_limits": lambda v: setattr(self.rate, "read_limits", tuple(int(x) for x in v)),
             "overall_limits": lambda v: setattr(self.rate, "overall_limits", tuple(int(x) for x in v)),
@@ -338,6 +361,9 @@ class StravaSimulator(OAuthMixin):
             return self._token({**query, **form})
         if route == ("GET", API + "/athlete"):
             return self._authorized(headers, None) or Response(200, self.athlete)
+        if route == ("GET", API + "/athlete/zones"):
+            return denial(self._token_scopes(headers), PROFILE_SCOPES, MISSING_PROFILE_SCOPE) or Response(
+                200, zones_body(self.hr_zones, self.custom_zones, self.athlete.get("ftp")))
         if route == ("GET", API + "/athlete/activities"):
             return self._list_activities(query, headers)
         if route[1].startswith(API + "/push_subscriptions"):  # the app's credentials, no athlete token

@@ -25,6 +25,8 @@ def fault_body(message: str, resource: str, field: str, code: str) -> dict:
 
 BAD_ACCESS_TOKEN = fault_body("Authorization Error", "Athlete", "access_token", "invalid")
 MISSING_SCOPE = fault_body("Authorization Error", "AccessToken", "activity:read_permission", "missing")
+# /athlete/zones without profile:read_all: the recorded shape above, for the profile permission (not recorded).
+MISSING_PROFILE_SCOPE = fault_body("Authorization Error", "AccessToken", "profile:read_all_permission", "missing")
 INACTIVE = fault_body("Forbidden", "Application", "Status", "Inactive")
 RATE_LIMITED = fault_body("Rate Limit Exceeded", "Application", "rate limit", "exceeded")
 # Strava's answer to a token request with an unknown client id or a wrong secret (recorded: 400, field client_id).

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from strava.schema import Table
@@ -14,6 +14,21 @@ from strava.schema import Table
 class UpsertResult:
     inserted: int  # ids not stored before
     updated: int  # stored ids whose raw JSON changed (unchanged rows are not rewritten)
+
+
+def zones_row(effective_from: date, hr_zones: Sequence[float] | None) -> dict[str, Any]:
+    """The schema.ATHLETE_ZONES row every engine writes for `set_athlete_zones`."""
+    return {"effective_from": effective_from, "hr_zones": None if hr_zones is None else [float(b) for b in hr_zones],
+            "status": "unavailable" if hr_zones is None else "ok", "fetched_at": datetime.now(UTC)}
+
+
+ZonesHistory = list[tuple[date, tuple[float, ...] | None]]  # (effective_from, 4 bounds or None), oldest first
+
+
+def zones_history(rows: Iterable[tuple[date, str, Sequence[float] | None]]) -> ZonesHistory:
+    """(effective_from, status, hr_zones) rows, oldest first, as `zones_history` answers: the status decides
+    (BigQuery and the lake store an unavailable row's bounds as an empty array)."""
+    return [(day, tuple(bounds or ()) if status == "ok" else None) for day, status, bounds in rows]
 
 
 class Warehouse(Protocol):
@@ -51,9 +66,9 @@ class Warehouse(Protocol):
         Returns how many were removed."""
 
     def delete_strava_data(self) -> int:
-        """Delete every row of activities, deleted_activities and schema.ACTIVITY_TABLES, atomically (the
-        athlete revoked access: Strava's API Agreement wants their data gone). sync_runs and
-        athlete_settings (typed in by the user) stay. Returns how many rows were deleted."""
+        """Delete every row of schema.STRAVA_DATA (activities, deleted_activities, schema.ACTIVITY_TABLES,
+        athlete_zones), atomically (the athlete revoked access: Strava's API Agreement wants their data gone).
+        sync_runs and athlete_settings (typed in by the user) stay. Returns how many rows were deleted."""
 
     def replace_activity_rows(self, table: Table, activity_ids: Collection[int],
                               rows: Sequence[dict[str, Any]]) -> None:
@@ -77,6 +92,13 @@ class Warehouse(Protocol):
 
     def ftp_history(self) -> list[tuple[date, float]]:
         """(effective_from, ftp) of athlete_settings rows with an FTP, oldest first."""
+
+    def set_athlete_zones(self, effective_from: date, hr_zones: Sequence[float] | None) -> None:
+        """Upsert one row of schema.ATHLETE_ZONES keyed by effective_from: status `ok` with the 4 heart rates
+        between the 5 zones, or `unavailable` (None: Strava refused or had none)."""
+
+    def zones_history(self) -> ZonesHistory:
+        """(effective_from, the 4 bounds or None when unavailable) of every athlete_zones row, oldest first."""
 
     def close(self) -> None: ...
 

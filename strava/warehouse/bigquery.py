@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from strava import schema
 from strava.errors import ConfigError, WarehouseError
 from strava.gcp import emulator_endpoint, make_client
-from strava.warehouse.base import UpsertResult
+from strava.warehouse.base import UpsertResult, zones_history, zones_row
 from strava.warehouse.bigquery_schema import schema_fields
 from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
 
@@ -217,7 +217,9 @@ class BigQueryWarehouse:
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return self._query(sql, params)[1]
 
-    def _param(self, name: str, type_: str, value: Any) -> Any:
+    def _param(self, name: str, type_: str, value: Any, repeated: bool = False) -> Any:
+        if repeated:  # BigQuery has no NULL array: None is an empty one
+            return self._bq.ArrayQueryParameter(name, type_, list(value or ()))
         return self._bq.ScalarQueryParameter(name, type_, value)
 
     def _load(self, table_id: str, rows: Sequence[dict[str, Any]], table: schema.Table) -> None:
@@ -482,8 +484,7 @@ DELETE FROM {activities} WHERE `id` IN (SELECT `id` FROM `{gone}`);
 SELECT removed AS removed;"""
 
     def delete_strava_data(self) -> int:
-        strava_data = (schema.ACTIVITIES, schema.DELETED_ACTIVITIES, *schema.ACTIVITY_TABLES)
-        tables = [self._sql_ref(t.name) for t in strava_data]
+        tables = [self._sql_ref(t.name) for t in schema.STRAVA_DATA]
         counts = " + ".join(f"(SELECT COUNT(*) FROM {t})" for t in tables)
         deletes = "".join(f"DELETE FROM {t} WHERE TRUE;\n" for t in tables)
         sql = (f"DECLARE removed INT64;\nBEGIN TRANSACTION;\nSET removed = {counts};\n{deletes}"
@@ -548,11 +549,20 @@ SELECT removed AS removed;"""
         with self._errors("read athlete settings", "athlete_settings"):
             return [(r["effective_from"], r["ftp"]) for r in self._rows(sql)]
 
+    def set_athlete_zones(self, effective_from: date, hr_zones: Sequence[float] | None) -> None:
+        with self._errors(f"set athlete zones from {effective_from}", "athlete_zones"):
+            self._merge_row(schema.ATHLETE_ZONES, "effective_from", zones_row(effective_from, hr_zones))
+
+    def zones_history(self) -> list[tuple[date, tuple[float, ...] | None]]:
+        sql = f"SELECT `effective_from`, `status`, `hr_zones` FROM {self._sql_ref('athlete_zones')} ORDER BY 1"
+        with self._errors("read athlete zones", "athlete_zones"):
+            return zones_history((r["effective_from"], r["status"], r["hr_zones"]) for r in self._rows(sql))
+
     def _merge_row(self, table: schema.Table, key: str, row: dict[str, Any],
                    keep_when_null: Collection[str] = ()) -> None:
         """Insert or replace one row, by `key`, with one DML MERGE (not streaming: the row stays mutable)."""
         cols = table.columns
-        params = [self._param(f"v_{c.name}", c.type, row.get(c.name)) for c in cols]
+        params = [self._param(f"v_{c.name}", c.type, row.get(c.name), c.repeated) for c in cols]
         source = ", ".join(f"@v_{c.name} AS {_q(c.name)}" for c in cols)
 
         def value(name: str) -> str:

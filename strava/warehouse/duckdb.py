@@ -25,7 +25,7 @@ from strava.analytics import VIEW_NAMES, create_views_duckdb
 from strava.analytics.duckdb_views import digest
 from strava.analytics.views import source
 from strava.errors import WarehouseError
-from strava.warehouse.base import UpsertResult
+from strava.warehouse.base import UpsertResult, zones_history, zones_row
 from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
 
 # Always fetchall(): DuckDB 2 keeps a partly fetched result open and refuses the next statement.
@@ -44,7 +44,7 @@ MERGE_ACTIVITIES = (
     + " VALUES (" + ", ".join(f's."{n}"' for n in _NAMES) + ") RETURNING merge_action"
 )
 KEYS = {"activities": "id", "sync_runs": "run_id", "athlete_settings": "effective_from",
-        "schema_versions": "version", "sync_state": "name"}
+        "athlete_zones": "effective_from", "schema_versions": "version", "sync_state": "name"}
 CHECKPOINT_BYTES = 16_000_000  # per-activity rows (streams) written between checkpoints, see replace_activity_rows
 REDERIVE_ROWS = 1000  # stored activities re-derived per transaction in a schema upgrade (bounded memory)
 REDERIVE = (
@@ -266,7 +266,7 @@ class DuckDBWarehouse:
     def _delete_strava_data(self) -> int:
         self.conn.begin()
         deleted = sum(self.conn.execute(f'DELETE FROM "{table.name}"').fetchall()[0][0]
-                      for table in (schema.ACTIVITIES, schema.DELETED_ACTIVITIES, *schema.ACTIVITY_TABLES))
+                      for table in schema.STRAVA_DATA)
         self.conn.commit()
         return deleted
 
@@ -315,6 +315,14 @@ class DuckDBWarehouse:
     def ftp_history(self) -> list[tuple[date, float]]:
         return self._run("read athlete_settings", lambda: self.conn.execute(
             "SELECT effective_from, ftp FROM athlete_settings WHERE ftp IS NOT NULL ORDER BY 1").fetchall())
+
+    def set_athlete_zones(self, effective_from: date, hr_zones: Sequence[float] | None) -> None:
+        self._replace_row(schema.ATHLETE_ZONES, zones_row(effective_from, hr_zones))
+
+    def zones_history(self) -> list[tuple[date, tuple[float, ...] | None]]:
+        rows = self._run("read athlete_zones", lambda: self.conn.execute(
+            "SELECT effective_from, status, hr_zones FROM athlete_zones ORDER BY 1").fetchall())
+        return zones_history(rows)
 
     def _replace_row(self, table: schema.Table, row: dict[str, Any]) -> None:
         key = KEYS[table.name]

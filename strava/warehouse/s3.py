@@ -4,7 +4,8 @@
     PREFIX/deleted_activities/year=YYYY/month=MM/data.json  by deleted_at
     PREFIX/sync_runs/year=YYYY/month=MM/data.json           by started_at
     PREFIX/<table>/year=YYYY/month=MM/data.json             schema.ACTIVITY_TABLES, by their activity's month
-    PREFIX/athlete_settings/data.json, PREFIX/schema_versions/data.json, PREFIX/sync_state/data.json
+    PREFIX/athlete_settings/data.json, PREFIX/athlete_zones/data.json, PREFIX/schema_versions/data.json,
+    PREFIX/sync_state/data.json
     PREFIX/_state/index.json  (per table: month -> ETag, activity ids[, newest start])   PREFIX/_state/lock.json
 
 Rows are the other engines' rows (strava.schema), one JSON object a line, every column present; `raw` is
@@ -51,7 +52,7 @@ from typing import Any
 from strava import schema
 from strava.aws import aws_errors, describe, error_code, make_client
 from strava.errors import ConfigError, SyncError, WarehouseError
-from strava.warehouse.base import UpsertResult
+from strava.warehouse.base import UpsertResult, zones_history, zones_row
 from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
 
 log = logging.getLogger("strava.warehouse.s3")
@@ -556,19 +557,27 @@ class S3Warehouse:
         its archive; setup() then removes per-activity rows whose activity is gone, and the next confirmed
         deauthorization deletes what is left."""
         deleted = 0
-        for table in ("activities", "deleted_activities", *(t.name for t in schema.ACTIVITY_TABLES)):
-            for month, etag in sorted(self._list_etags(table).items()):
-                rows, _ = self._read_lines(table, month)
-                key = self._table_key(table, month)
-                with self._errors("delete", key):
-                    self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
-                deleted += len(rows)
-            if table == "activities":
+        for table in schema.STRAVA_DATA:
+            if table.name not in PARTITIONED and table not in schema.ACTIVITY_TABLES:  # one object (athlete_zones)
+                deleted += self._delete_object(table.name, None, None)
+                continue
+            for month, etag in sorted(self._list_etags(table.name).items()):
+                deleted += self._delete_object(table.name, month, etag)
+            if table is schema.ACTIVITIES:
                 self._months, self._where = {}, {}
                 self._save_index()
         self._parts = {}
         self._save_index()
         return deleted
+
+    def _delete_object(self, table: str, month: str | None, etag: str | None) -> int:
+        """Delete one table object, If-Match `etag` (None: the one read); returns how many rows it held."""
+        rows, read = self._read_lines(table, month)
+        if etag or read:
+            key = self._table_key(table, month)
+            with self._errors("delete", key):
+                self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag or read)
+        return len(rows)
 
     def replace_activity_rows(self, table: schema.Table, activity_ids: Collection[int],
                               rows: Sequence[dict[str, Any]]) -> None:
@@ -639,9 +648,19 @@ class S3Warehouse:
         return sorted((date.fromisoformat(row["effective_from"]), row["ftp"]) for row in rows.values()
                       if row.get("ftp") is not None)
 
+    def set_athlete_zones(self, effective_from: date, hr_zones: Sequence[float] | None) -> None:
+        row = lake_row(zones_row(effective_from, hr_zones), schema.ATHLETE_ZONES)
+        self._merge("athlete_zones", None, {row["effective_from"]: row})
+
+    def zones_history(self) -> list[tuple[date, tuple[float, ...] | None]]:
+        rows, _ = self._read_rows("athlete_zones")
+        return zones_history(sorted((date.fromisoformat(r["effective_from"]), r["status"], r["hr_zones"])
+                                    for r in rows.values()))
+
     def close(self) -> None:
         self._release_lock()
 
 
 _KEYS = {"activities": "id", "deleted_activities": "id", "sync_runs": "run_id",
-         "athlete_settings": "effective_from", "schema_versions": "version", "sync_state": "name"}
+         "athlete_settings": "effective_from", "athlete_zones": "effective_from", "schema_versions": "version",
+         "sync_state": "name"}

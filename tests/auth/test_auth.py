@@ -66,6 +66,7 @@ def test_authorizes_and_saves_a_working_refresh_token_to_the_file_store(start_au
     assert saved["client_id"] == sim.client_id and saved["client_secret"] == sim.client_secret
     assert saved["refresh_token"] == sim.secrets()["refresh_token"] != old_refresh
     assert f"{sim.athlete['firstname']} {sim.athlete['lastname']}" in run.output
+    assert "Heart-rate zones were not shared" not in run.output  # the simulator grants profile:read_all
     assert f"file:{path}" in run.output
     assert_no_secrets(run.output, sim.client_secret, saved["refresh_token"], code_from(page))
     # The saved token is the live one: a later sync can refresh with it.
@@ -74,17 +75,29 @@ def test_authorizes_and_saves_a_working_refresh_token_to_the_file_store(start_au
     assert grant.access_token
 
 
-def test_authorize_url_asks_for_private_activities_with_a_fresh_state(start_auth):
+def test_authorize_url_asks_for_private_activities_and_zones_with_a_fresh_state(start_auth):
     first, second = start_auth(timeout=0.3), start_auth(timeout=0.3)
     query = first.query()
 
-    assert query["scope"] == "read,activity:read_all"
+    assert query["scope"] == "read,activity:read_all,profile:read_all"
     assert query["approval_prompt"] == "force" and query["response_type"] == "code"
     redirect = urlsplit(query["redirect_uri"])
     assert (redirect.scheme, redirect.hostname, redirect.path) == ("http", "127.0.0.1", "/callback")
     assert redirect.port and len(query["state"]) >= 20
     assert query["state"] != second.query()["state"]
     assert first.result() == second.result() == 1
+
+
+def test_unticked_profile_still_saves_and_says_where_zones_come_from(start_auth, sim, settings):
+    sim.set_authorize_scope("read,activity:read_all")  # the athlete unticked the profile box
+    run = start_auth()
+    run.click()
+
+    assert run.result() == 0
+    assert "Heart-rate zones were not shared (scope profile:read_all)" in run.output
+    assert "STRAVA_HR_ZONES" in run.output
+    assert json.loads(open(secrets_path(settings), encoding="utf-8").read())["refresh_token"] == \
+        sim.secrets()["refresh_token"]
 
 
 def test_unticked_private_activities_saves_nothing(start_auth, sim, settings):

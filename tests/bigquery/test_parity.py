@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +142,24 @@ def test_per_activity_tables_replace_find_missing_and_cascade(engine: BigQueryWa
     mtb = [i for i in expected if next(x for x in items if x["id"] == i).get("sport_type") == "MountainBikeRide"]
     assert picky == [{"id": i} for i in mtb[:5]]
     assert wh.activities_without(SAMPLES, ["id"], limit=2) == [{"id": i} for i in expected[:2]]
+
+
+def test_athlete_zones_history_and_deauthorization_on_every_engine(engine: BigQueryWarehouse | DuckDBWarehouse
+                                                                   | S3Warehouse) -> None:
+    """Strava's zones are Strava data: a confirmed deauthorization deletes them, athlete_settings stays."""
+    wh = engine
+    wh.setup()
+    assert wh.zones_history() == []
+    jan, jun = date(2025, 1, 1), date(2025, 6, 1)
+    wh.set_athlete_zones(jun, None)  # refused: no profile:read_all
+    wh.set_athlete_zones(jan, [118, 137, 157, 176])
+    wh.set_athlete_zones(jun, (120.5, 140.0, 160.0, 175.0))  # the same day again: replaced
+    wh.set_athlete_settings(jan, 250.0, None)
+    assert wh.zones_history() == [(jan, (118.0, 137.0, 157.0, 176.0)), (jun, (120.5, 140.0, 160.0, 175.0))]
+    wh.set_athlete_zones(jun, None)
+    assert wh.zones_history() == [(jan, (118.0, 137.0, 157.0, 176.0)), (jun, None)]
+    wh.upsert_activities([activity_row(i, T0)[0] for i in _items()[:2]], "zones")
+
+    assert wh.delete_strava_data() == 2 + 2  # two activities, two zones rows
+    assert wh.zones_history() == [] and wh.activity_ids() == set()
+    assert wh.ftp_history() == [(jan, 250.0)]  # typed in by the user: kept

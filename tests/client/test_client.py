@@ -10,7 +10,7 @@ import responses
 from responses import matchers
 
 from strava.client import StravaClient, TokenGrant
-from strava.errors import BadResponse, RateLimited
+from strava.errors import AppInactive, BadResponse, RateLimited
 from strava.http import StravaHTTP
 from strava.ratelimit import RateBudget
 from strava.settings import Settings
@@ -77,10 +77,10 @@ def test_token_answer_shape_is_validated(client: StravaClient, strava_mock: resp
 def test_authorize_url(client: StravaClient) -> None:
     url = client.authorize_url(4242, "http://localhost:8765/callback", state="xyz")
     assert url.startswith(f"{OAUTH}/authorize?client_id=4242&")
-    assert "scope=read,activity:read_all" in url
+    assert "scope=read,activity:read_all,profile:read_all" in url
     assert parse_qs(urlsplit(url).query) == {
         "client_id": ["4242"], "redirect_uri": ["http://localhost:8765/callback"], "response_type": ["code"],
-        "approval_prompt": ["force"], "scope": ["read,activity:read_all"], "state": ["xyz"]}
+        "approval_prompt": ["force"], "scope": ["read,activity:read_all,profile:read_all"], "state": ["xyz"]}
     assert "state=" not in client.authorize_url(1, "http://localhost/cb")
 
 
@@ -162,3 +162,46 @@ def test_get_activity_answers_the_detail_or_none_when_deleted(client: StravaClie
     with pytest.raises(BadResponse, match="not an activity"):
         client.get_activity(ACCESS_TOKEN, 44)
     assert client.api_calls == 3  # a 404 is final: never retried
+
+
+ZONES = {"heart_rate": {"custom_zones": False, "zones": [{"min": 0, "max": 123}, {"min": 123, "max": 153},
+                                                         {"min": 153, "max": 169}, {"min": 169, "max": 184},
+                                                         {"min": 184, "max": -1}]},
+         "power": {"zones": [{"min": 0, "max": 150}, {"min": 150, "max": -1}]}}
+NO_PROFILE = {"message": "Authorization Error",
+              "errors": [{"resource": "AccessToken", "field": "profile:read_all_permission", "code": "missing"}]}
+
+
+def test_athlete_zones_are_the_heart_rates_between_the_five_zones(client: StravaClient,
+                                                                   strava_mock: responses.RequestsMock) -> None:
+    strava_mock.get(f"{API}/athlete/zones", json=ZONES,
+                    match=[matchers.header_matcher({"Authorization": f"Bearer {ACCESS_TOKEN}"})])
+    assert client.get_athlete_zones(ACCESS_TOKEN) == (123.0, 153.0, 169.0, 184.0)
+    strava_mock.replace(responses.GET, f"{API}/athlete/zones", status=401, json=NO_PROFILE)
+    assert client.get_athlete_zones(ACCESS_TOKEN) is None  # the athlete did not share profile:read_all
+    assert client.api_calls == 2  # a refusal is final: never retried
+
+
+@pytest.mark.parametrize("body", [
+    {"power": ZONES["power"]},  # no heart-rate zones
+    {"heart_rate": {"zones": ZONES["heart_rate"]["zones"][:4]}},  # 4 zones, not 5
+    {"heart_rate": {"zones": [*ZONES["heart_rate"]["zones"][:3], {"min": 150, "max": 184}, {"min": 184}]}},
+    {"heart_rate": {"zones": [{"min": 0}, {"min": "123"}, {"min": 153}, {"min": 169}, {"min": 184}]}},
+    {"heart_rate": []}, [ZONES],
+])
+def test_athlete_zones_without_five_increasing_heart_rate_zones_are_none(
+        client: StravaClient, strava_mock: responses.RequestsMock, body: object) -> None:
+    strava_mock.get(f"{API}/athlete/zones", json=body)
+    assert client.get_athlete_zones(ACCESS_TOKEN) is None
+
+
+def test_athlete_zones_pass_on_what_stops_a_run(client: StravaClient, strava_mock: responses.RequestsMock) -> None:
+    strava_mock.get(f"{API}/athlete/zones", status=403,
+                    json={"message": "Forbidden", "errors": [{"resource": "Application", "field": "Status",
+                                                              "code": "Inactive"}]})
+    with pytest.raises(AppInactive):
+        client.get_athlete_zones(ACCESS_TOKEN)
+    strava_mock.replace(responses.GET, f"{API}/athlete/zones", status=429, headers=rate_headers("101,500"),
+                        json={"message": "Rate Limit Exceeded", "errors": []})
+    with pytest.raises(RateLimited):
+        client.get_athlete_zones(ACCESS_TOKEN)

@@ -20,6 +20,10 @@ def stream_calls(project) -> list[int]:
     return [int(path.split("/")[-2]) for _, path, _ in project.sim.request_log if path.endswith("/streams")]
 
 
+def zones_calls(project) -> int:
+    return sum(path.endswith("/athlete/zones") for _, path, _ in project.sim.request_log)
+
+
 def newest_first(project) -> list[dict]:
     return sorted(project.sim.activities, key=lambda a: (a["start_date"], a["id"]), reverse=True)
 
@@ -28,10 +32,12 @@ def newest_first(project) -> list[dict]:
 def test_backfill_newest_first_within_the_budget_then_steady_state_costs_3_plus_k(project):
     first = project.sync(**ON)
     assert first.code == 0 and first.summary["status"] == "ok", first.stderr[-2000:]
-    # Token (not a read), 2 listing pages, then streams until 2 reads are left of the 20 (the reserve).
+    # Token (not a read), 2 listing pages, the heart-rate zones (none stored yet), then streams until 2 reads are
+    # left of the 20 (the reserve).
     assert project.sim.rate.state()["read_usage"][0] == 18
     asked = stream_calls(project)
-    assert len(asked) == 16 and first.summary["streams_stopped"].startswith("Stopped before Strava's 15-minute")
+    assert zones_calls(project) == 1 and len(asked) == 15
+    assert first.summary["streams_stopped"].startswith("Stopped before Strava's 15-minute")
     order = [a["id"] for a in newest_first(project)]
     done = [a for a in newest_first(project) if a["id"] in asked or a["manual"]]
     assert asked == [a["id"] for a in done if not a["manual"]]  # newest first, manual entries never asked
@@ -52,6 +58,7 @@ def test_backfill_newest_first_within_the_budget_then_steady_state_costs_3_plus_
     third = project.sync(**ON)
     assert third.summary["inserted"] == 2 and third.summary["streams"] == 2
     assert third.summary["api_calls"] == project.sim.calls - calls_before <= 3 + 2
+    assert zones_calls(project) == 1  # stored by the first run: an incremental run does not ask again
     assert stream_calls(project)[-2:] == [new[0]["id"], new[1]["id"]]  # newest first
 
 
@@ -73,7 +80,8 @@ def test_streams_are_stored_as_sent_and_metrics_computed_from_them(project):
     assert project.rows("SELECT status, watts FROM activity_streams WHERE activity_id = ?", [gone["id"]]) == \
         [("none", None)]
 
-    expected, curve = stream_metrics(sent, 240.0, (120, 140, 155, 170), (50, 190))
+    # Strava's zones (the token has profile:read_all) come before STRAVA_HR_ZONES.
+    expected, curve = stream_metrics(sent, 240.0, project.sim.hr_zones, (50, 190))
     assert expected["trimp"] > 0
     cols = ", ".join(expected)
     row = dict(zip(expected, project.rows(f"SELECT {cols} FROM activity_stream_metrics WHERE activity_id = ?",
