@@ -50,11 +50,12 @@ def run(request):
 
 def _http_status(summary) -> int:
     """200 when the data is safe (Scheduler must not retry); 5xx so Scheduler's retry policy applies. A
-    webhook task stopped by the budget answers 503: Cloud Tasks retries it after the window resets."""
+    webhook task stopped by the budget answers 429: Cloud Tasks retries it (backing off past the window
+    reset), and an ordinary budget stop does not trip the >= 500 request alert."""
     if summary.status == "ok" or (summary.status == "partial" and summary.mode != "webhook"):
         return 200
     if summary.status == "partial":
-        return 503
+        return 429
     return 503 if summary.error["kind"] == "strava_unavailable" else 500
 
 
