@@ -50,11 +50,12 @@ def run(request):
 
 def _http_status(summary) -> int:
     """200 when the data is safe (Scheduler must not retry); 5xx so Scheduler's retry policy applies. A
-    webhook task stopped by the budget answers 503: Cloud Tasks retries it after the window resets."""
+    webhook task stopped by the budget answers 429: Cloud Tasks retries it (backing off past the window
+    reset), and an ordinary budget stop does not trip the >= 500 request alert."""
     if summary.status == "ok" or (summary.status == "partial" and summary.mode != "webhook"):
         return 200
     if summary.status == "partial":
-        return 503
+        return 429
     return 503 if summary.error["kind"] == "strava_unavailable" else 500
 
 
@@ -140,11 +141,13 @@ def lambda_handler(event, context):
     false}`, the options themselves) and function URL requests (payload 2.0: the options as the JSON body,
     base64 when isBase64Encoded). The same validation, sync and status rules as `run`; the answer is
     {"statusCode", "headers", "body"}. A scheduled run that does not answer 200 raises ScheduledRunFailed."""
-    url_request = isinstance(event, dict) and isinstance(event.get("requestContext"), dict)
+    # A function URL request carries requestContext and a string body; a scheduled event is only options.
+    url_request = isinstance(event, dict) and (isinstance(event.get("requestContext"), dict)
+                                               or isinstance(event.get("body"), str))
     with log_context(aws_request_id=getattr(context, "aws_request_id", None)):
         if url_request:
             body = _lambda_body(event)
-            method = event["requestContext"].get("http", {}).get("method", "POST")
+            method = (event.get("requestContext") or {}).get("http", {}).get("method", "POST")
             if body is None:
                 log.warning("request rejected (400): body is not valid base64")
                 text, status, headers = _json({"status": "rejected", "error": {

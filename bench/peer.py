@@ -66,8 +66,7 @@ class Tool:
         if self.name == "ours":
             secrets = sim.write_secrets(self.work / "ours-secrets.json")
             return [python(), "-m", "strava", "sync", *flag], {
-                "STRAVA_API_URL": sim.api_url, "STRAVA_OAUTH_URL": sim.oauth_url,
-                "STRAVA_SECRETS": f"file:{secrets}", "STRAVA_WAREHOUSE": f"duckdb:{store}"}
+                **sim.sync_env(), "STRAVA_SECRETS": f"file:{secrets}", "STRAVA_WAREHOUSE": f"duckdb:{store}"}
         token = self.expired_token(state["refresh_token"])
         return [str(PEER_PYTHON), str(LAUNCHER), sim.url, str(token), str(store), *flag], {
             "STRAVA_CLIENT_ID": state["client_id"], "STRAVA_CLIENT_SECRET": state["client_secret"],

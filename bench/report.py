@@ -338,6 +338,9 @@ METHOD = """## Method
   the product's modules imported before the clock starts (cold start is measured separately). Wall time is
   around `run_sync`; peak RSS is `ru_maxrss` of that process; the Python peak is tracemalloc started right
   before `run_sync` (a separate run at zero latency, since tracing slows Python down).
+- These scenarios measure the listing sync: the streams and weather passes (on by default) are turned off
+  (`STRAVA_STREAMS=off`, `STRAVA_WEATHER=off`), as strava-offline has neither; the streams pass has its own
+  section below.
 - Strava calls: the client's own count (`RunSummary.api_calls`), checked against the simulator's request log.
   The floor is token + ceil(N/200) pages + one empty page.
 - Steady state: the 10,000-activity DuckDB warehouse from the initial sync, synced again with 0, then 3 new

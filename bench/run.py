@@ -117,8 +117,7 @@ def run_small(bench: Bench, bq: Service) -> None:
 
 
 def function_runs(bench: Bench, sim: Simulator, db: Path, runs: int = 3) -> dict[str, Any]:
-    env = {"STRAVA_API_URL": sim.api_url, "STRAVA_OAUTH_URL": sim.oauth_url,
-           "STRAVA_SECRETS": f"file:{bench.secrets(sim)}", "STRAVA_WAREHOUSE": f"duckdb:{db}"}
+    env = {**sim.sync_env(), "STRAVA_SECRETS": f"file:{bench.secrets(sim)}", "STRAVA_WAREHOUSE": f"duckdb:{db}"}
     samples = [function_cold_start(env, bench.work, post=True) for _ in range(runs)]
     return {"runs": samples, "ready_s_min": min(s["ready_s"] for s in samples),
             "first_sync_s_min": min(s["first_sync_s"] for s in samples), "latency_ms": sim.latency * 1000}
@@ -126,8 +125,7 @@ def function_runs(bench: Bench, sim: Simulator, db: Path, runs: int = 3) -> dict
 
 def function_into_bigquery(bench: Bench, sim: Simulator, bq: Service) -> dict[str, Any]:
     """The production path end to end: a POST to the real function server, syncing into bqemulator."""
-    env = {"STRAVA_API_URL": sim.api_url, "STRAVA_OAUTH_URL": sim.oauth_url,
-           "STRAVA_SECRETS": f"file:{bench.secrets(sim)}", "BIGQUERY_EMULATOR_HOST": bq.url,
+    env = {**sim.sync_env(), "STRAVA_SECRETS": f"file:{bench.secrets(sim)}", "BIGQUERY_EMULATOR_HOST": bq.url,
            "STRAVA_WAREHOUSE": f"bigquery:test.f{uuid.uuid4().hex[:10]}"}
     before = sim.calls()
     out = function_cold_start(env, bench.work, post=True)

@@ -36,7 +36,7 @@ def _rss_mb() -> float:
 def _settings(spec: dict[str, Any]) -> Settings:
     return Settings(api_url=spec["api_url"], oauth_url=spec["oauth_url"], secrets=f"file:{spec['secrets']}",
                     warehouse=spec.get("warehouse", "duckdb:unused"), read_timeout=60.0,
-                    weather=False)  # the benchmark measures the Strava sync; weather has its own figures
+                    weather=False, streams=False)  # the listing sync, as Simulator.sync_env() says why
 
 
 @contextmanager

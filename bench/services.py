@@ -69,6 +69,13 @@ class Simulator:
     def oauth_url(self) -> str:
         return f"{self.url}/oauth"
 
+    def sync_env(self) -> dict[str, str]:
+        """The settings of a listing sync against this simulator: the streams and weather passes (on by
+        default) are left out, since these scenarios measure the listing and strava-offline has neither;
+        they have figures of their own (bench/streams.py, the weather tests)."""
+        return {"STRAVA_API_URL": self.api_url, "STRAVA_OAUTH_URL": self.oauth_url,
+                "STRAVA_STREAMS": "off", "STRAVA_WEATHER": "off"}
+
     def configure(self, **config: Any) -> None:
         _http("POST", f"{self.url}/_sim/config", config)
         if "latency" in config:

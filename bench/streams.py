@@ -68,8 +68,8 @@ def backfill(n: int, work: Path) -> dict[str, Any]:
         while True:
             runs += 1
             summary = run_sync(settings, warehouse=warehouse, secrets=FileSecretStore(secrets))
-            done = warehouse.conn.execute("SELECT count(*) FROM activity_streams").fetchall()[0][0]
-            if done >= n:
+            listed = len(warehouse.activity_ids())
+            if listed >= n and not warehouse.activities_without(schema.ACTIVITY_STREAMS, ("id",), 1):
                 break
             stopped = (summary.streams_stopped or "") + str((summary.error or {}).get("message", ""))
             clock[0] = (clock[0] // DAY + 1) * DAY if "daily" in stopped else (clock[0] // WINDOW + 1) * WINDOW

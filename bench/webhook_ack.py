@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:  # run as a script: make our packages importable
 import requests  # noqa: E402
 
 from localservices import start_functions_framework  # noqa: E402
-from tests.fakes.cloudtasks import FakeCloudTasks  # noqa: E402
+from localservices.cloudtasks import FakeCloudTasks  # noqa: E402
 
 QUEUE = "projects/demo-project/locations/europe-west1/queues/strava-sync"
 SECRETS = {"client_id": "1", "client_secret": "s", "refresh_token": "r", "webhook_verify_token": "v" * 32,

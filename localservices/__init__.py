@@ -1,7 +1,8 @@
 """Local servers in processes of their own, for the test fixtures (tests/fixtures/) and the benchmark
-(bench/services.py) alike. Plain helpers, no pytest: a failed start raises ServiceError, which a fixture
-turns into `pytest.fail` and the benchmark lets propagate. A development tool beside the product, never
-deployed: the function's source zip holds main.py and strava/ only.
+(bench/services.py) alike, and small local fakes speaking Google's real REST APIs to the real client
+libraries (rest.py; Secret Manager, Cloud Tasks). Plain helpers, no pytest: a failed start raises
+ServiceError, which a fixture turns into `pytest.fail` and the benchmark lets propagate. A development
+tool beside the product, never deployed: the function's source zip holds main.py and strava/ only.
 
 Each server picks its own port (port 0) and says which in its log, so parallel starts never collide.
 Output goes to files, never to a pipe nobody drains, so it can be read while the server runs and after.

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from strava.client import StravaClient
 from strava.errors import BadResponse, Deauthorized, RefreshTokenInvalid
@@ -31,12 +31,12 @@ log = logging.getLogger("strava.events")
 
 MAX_ACTIVITIES_PER_RUN = 100  # a flood of events waits for later runs instead of eating the listing's budget
 # DetailedActivity keys a listing never has: kept out of `raw` (stored in the listing's summary form,
-# resource_state 2), so the next listing does not see a change.
+# resource_state 2; the map without its full `polyline`), so the next listing does not see a change.
 DETAIL_ONLY = ("description", "calories", "laps", "splits_metric", "splits_standard", "segment_efforts",
                "best_efforts", "photos", "similar_activities", "stats_visibility", "available_zones",
                "hide_from_home", "device_name", "embed_token", "partner_brand_tag", "highlighted_kudosers",
                "perceived_exertion", "prefer_perceived_exertion", "segment_leaderboard_opt_out",
-               "leaderboard_opt_out")
+               "leaderboard_opt_out", "gear", "private_note")
 
 
 @dataclass
@@ -110,7 +110,8 @@ def apply_events(pending: Pending, client: StravaClient, warehouse: Warehouse, t
     applied = [e for e in pending.events if e.object_type != "activity"]  # athlete updates: nothing we store
     try:
         for activity_id, events in list(by_activity.items())[:MAX_ACTIVITIES_PER_RUN]:
-            _apply_one(activity_id, events[0].owner_id, client, warehouse, token, summary)
+            deletes_only = all(e.aspect_type == "delete" for e in events)
+            _apply_one(activity_id, events[0].owner_id, deletes_only, client, warehouse, token, summary)
             summary.events += len(events)
             applied += events
     finally:  # one rewrite of the spool, whatever stopped the loop
@@ -120,8 +121,8 @@ def apply_events(pending: Pending, client: StravaClient, warehouse: Warehouse, t
                     len(by_activity), MAX_ACTIVITIES_PER_RUN)
 
 
-def _apply_one(activity_id: int, owner_id: int, client: StravaClient, warehouse: Warehouse, token: str,
-               summary: RunSummary) -> None:
+def _apply_one(activity_id: int, owner_id: int, deletes_only: bool, client: StravaClient, warehouse: Warehouse,
+               token: str, summary: RunSummary) -> None:
     activity = client.get_activity(token, activity_id)
     now = datetime.now(UTC)
     if activity is None:
@@ -132,9 +133,11 @@ def _apply_one(activity_id: int, owner_id: int, client: StravaClient, warehouse:
     if (activity.get("athlete") or {}).get("id") != owner_id:
         log.warning("webhook: activity %s belongs to another athlete; ignored", activity_id)
         return
-    summary_form = {k: v for k, v in activity.items() if k not in DETAIL_ONLY} | {"resource_state": 2}
+    if deletes_only:  # "deleted", yet Strava still has it: a forged or mistaken event changes nothing
+        log.warning("webhook: a delete event for activity %s, which Strava still has; ignored", activity_id)
+        return
     try:
-        row, _ = activity_row(summary_form, now)
+        row, _ = activity_row(summary_form(activity), now)
     except NotAnActivity as exc:
         raise BadResponse(f"Strava's answer for activity {activity_id} is not an activity: {exc}") from None
     result = warehouse.upsert_activities([row], f"{summary.run_id}-event-{activity_id}")
@@ -142,3 +145,11 @@ def _apply_one(activity_id: int, owner_id: int, client: StravaClient, warehouse:
     summary.updated += result.updated
     log_event(log, logging.INFO, "webhook: activity stored", activity_id=activity_id,
               inserted=result.inserted, updated=result.updated)
+
+
+def summary_form(detail: dict[str, Any]) -> dict[str, Any]:
+    """A DetailedActivity in the listing's SummaryActivity form, as `raw` stores every activity."""
+    form = {k: v for k, v in detail.items() if k not in DETAIL_ONLY} | {"resource_state": 2}
+    if isinstance(form.get("map"), dict) and form["map"].get("resource_state") == 3:  # the detailed map
+        form["map"] = {k: v for k, v in form["map"].items() if k != "polyline"} | {"resource_state": 2}
+    return form

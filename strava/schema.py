@@ -163,8 +163,9 @@ SYNC_RUNS = Table(
         Column("deleted", INT64, "Activities archived and removed"),
         Column("skipped", INT64, "Activities received that could not be stored (no id)"),
         Column("token_rotated", BOOL, "Strava returned a new refresh token (saved)"),
-        Column("after_epoch", INT64, "The listing's `after` bound, epoch seconds: 0 = "
-               "everything (full run or empty warehouse), null = the run stopped before listing"),
+        Column("after_epoch", INT64, "The listing's `after` bound, epoch seconds: 0 = everything (an empty "
+               "warehouse, or a new reconciliation pass); a resumed pass: its cursor; null = the run stopped "
+               "before listing"),
         Column("read_usage_15min", INT64, "Last X-ReadRateLimit-Usage seen, 15-minute window"),
         Column("read_limit_15min", INT64, "X-ReadRateLimit-Limit, 15-minute window"),
         Column("read_usage_daily", INT64, "Last X-ReadRateLimit-Usage seen, daily window"),

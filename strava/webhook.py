@@ -56,11 +56,11 @@ class Answer:
 
 def challenge(query: Mapping[str, str], config: WebhookConfig) -> Answer:
     """Strava's subscription check: echo hub.challenge when hub.verify_token is ours (constant time)."""
-    if query.get("hub.mode") != "subscribe" or not query.get("hub.challenge"):
-        return Answer(400, {"error": "expected hub.mode=subscribe and a hub.challenge"})
-    token = query.get("hub.verify_token", "")
+    token = query.get("hub.verify_token", "")  # first: a caller without our token learns nothing more
     if not config.verify_token or not hmac.compare_digest(token.encode(), config.verify_token.encode()):
         return Answer(403, {"error": "verify token mismatch"})
+    if query.get("hub.mode") != "subscribe" or not query.get("hub.challenge"):
+        return Answer(400, {"error": "expected hub.mode=subscribe and a hub.challenge"})
     return Answer(200, {"hub.challenge": query["hub.challenge"]})
 
 

@@ -43,9 +43,10 @@ def test_scheduler_and_function_url_events(make_simulator, aws_env, lake, secret
     secretsmanager.create_secret(Name=secret_name, SecretString=json.dumps(sim.secrets()))
     env = {"PATH": "/usr/bin:/bin", **aws_env, "STRAVA_SECRETS": f"awssecrets:{secret_name}",
            "STRAVA_WAREHOUSE": lake, "STRAVA_API_URL": sim.api_url, "STRAVA_OAUTH_URL": sim.oauth_url}
-    scheduled, url_full, not_json, get, bad_base64, unknown = handle([
+    scheduled, url_full, not_json, get, bad_base64, unknown, bare = handle([
         {}, url_event('{"full": true, "allow_mass_delete": false}', encoded=True), url_event("{nope"),
-        url_event("", method="GET"), url_event("!!") | {"isBase64Encoded": True}, {"fulll": True}], env)
+        url_event("", method="GET"), url_event("!!") | {"isBase64Encoded": True}, {"fulll": True},
+        {"body": "{nope"}], env)
 
     assert scheduled["statusCode"] == 200 and scheduled["headers"]["Content-Type"] == "application/json"
     assert json.loads(scheduled["body"])["inserted"] == 60
@@ -55,6 +56,7 @@ def test_scheduler_and_function_url_events(make_simulator, aws_env, lake, secret
     assert (get["statusCode"], get["headers"]["Allow"]) == (405, "POST")
     assert bad_base64["statusCode"] == 400 and "base64" in bad_base64["body"]
     assert unknown["raised"] == "ScheduledRunFailed" and "400" in unknown["message"]
+    assert bare["statusCode"] == 400  # a request without requestContext is still a request: answered, not raised
 
 
 def test_a_scheduled_run_refused_by_the_lock_raises_so_lambda_retries(make_simulator, aws_env, lake,

@@ -36,7 +36,7 @@ class Deployment:
     secrets: Path
     db: Path | None  # None on BigQuery
     dataset: str | None = None  # "project.dataset" on BigQuery
-    secret_manager: Any = None  # tests.fakes.secretmanager.FakeSecretManager on the production path
+    secret_manager: Any = None  # localservices.secretmanager.FakeSecretManager on the production path
     answers: list[Answer] = field(default_factory=list)
 
     def post(self, body: bytes | str | dict | None = b"{}", method: str = "POST",

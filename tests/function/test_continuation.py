@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from localservices.cloudtasks import FakeCloudTasks
 from strava.continuation import GRACE, continuation
 from strava.ratelimit import next_reset
-from tests.fakes.cloudtasks import FakeCloudTasks
 from tests.fixtures.cloudtasks import QUEUE
 
 INVOKER = "strava-sync-sched@demo-project.iam.gserviceaccount.com"

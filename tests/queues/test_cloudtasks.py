@@ -13,10 +13,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from localservices.cloudtasks import FakeCloudTasks
 from strava.errors import ConfigError, QueueError
 from strava.queues import open_task_queue
 from strava.queues.cloudtasks import CloudTasksQueue
-from tests.fakes.cloudtasks import FakeCloudTasks
 from tests.fixtures.cloudtasks import QUEUE
 
 TARGET = "https://sync-abc-ew.a.run.app"

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
+from localservices.secretmanager import FakeSecretManager
 from strava.errors import ConfigError
 from strava.secrets import Credentials, open_secret_store
 from strava.secrets.secretmanager import SecretManagerStore
-from tests.fakes.secretmanager import FakeSecretManager
 
 P = "my-project"
 TOKEN_ID = "strava-refresh-token"

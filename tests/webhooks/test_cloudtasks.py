@@ -53,6 +53,17 @@ def test_events_become_named_delayed_tasks_that_the_sync_function_applies(hooked
     assert late["id"] in world.ids()
 
 
+def test_a_task_stopped_by_the_budget_answers_429_and_is_retried(hooked, function_server, cloud_tasks,
+                                                                  tmp_path) -> None:
+    world, sync_fn = _cloud(hooked, function_server, cloud_tasks, tmp_path)
+    activity = world.sim.activities[0]
+    assert world.deliver(object_id=activity["id"], aspect_type="update", event_time=1_700_000_321) == [200]
+    world.sim.set_usage(100, 0)  # the 15-minute window is spent: Strava answers the confirming read 429
+    (answer,) = _dispatch(cloud_tasks, sync_fn.url, datetime.now(UTC) + timedelta(minutes=5))
+    assert answer.status_code == 429  # retried by Cloud Tasks; below the >= 500 the request alert counts
+    assert answer.json()["status"] == "partial" and answer.json()["error"]["kind"] == "rate_limited"
+
+
 def test_a_confirmed_deauthorization_task_fails_the_run_with_500(hooked, function_server, cloud_tasks,
                                                                  tmp_path) -> None:
     world, sync_fn = _cloud(hooked, function_server, cloud_tasks, tmp_path)

@@ -36,6 +36,7 @@ def test_events_are_applied_by_the_next_sync_only_as_strava_confirms(engine, hoo
     long_ago = (datetime.now(UTC) - timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ")
     late = sim.add_activity(start_date=long_ago)  # uploaded now, started outside the look-back window
     edited, deleted, still_there, foreign = (a["id"] for a in sim.activities[1:5])
+    with_gear = next(a["id"] for a in sim.activities[5:] if a.get("gear_id"))  # its detail adds `gear`
     sim.edit_activity(edited, name="Renamed by the athlete")
     sim.delete_activity(deleted)
 
@@ -44,17 +45,19 @@ def test_events_are_applied_by_the_next_sync_only_as_strava_confirms(engine, hoo
     assert world.deliver(object_id=deleted, aspect_type="delete") == [200]
     assert world.deliver(object_id=still_there, aspect_type="delete") == [200]  # forged: Strava still has it
     assert world.deliver(object_id=foreign, aspect_type="delete", subscription_id=999) == [200]  # not ours
-    assert len(world.spooled()) == 4  # the foreign one was answered 200 and dropped
+    assert world.deliver(object_id=with_gear, updates={"title": "forged"}) == [200]  # Strava: nothing changed
+    assert len(world.spooled()) == 5  # the foreign one was answered 200 and dropped
 
     summary = world.sync()
     assert summary["status"] == "ok", summary
-    assert summary["events"] == 4 and summary["deleted"] == 1
+    assert summary["events"] == 5 and summary["deleted"] == 1
+    assert (summary["inserted"], summary["updated"]) == (1, 1)  # the late one; the rename rewrote only its row
     assert world.ids() == before - {deleted} | {late["id"]}
     assert world.ids("deleted_activities") == {deleted}
     names = dict(world.query(f"SELECT id, name FROM {{t}}activities WHERE id = {edited}"))
     assert names == {edited: "Renamed by the athlete"}
     assert world.spooled() == []  # applied events leave the spool
-    assert world.query("SELECT events FROM {t}sync_runs ORDER BY started_at") == [(0,), (4,)]
+    assert world.query("SELECT events FROM {t}sync_runs ORDER BY started_at") == [(0,), (5,)]
 
 
 def test_retries_of_one_event_are_spooled_once(engine, hooked) -> None:

@@ -28,6 +28,7 @@ def test_the_subscription_check_echoes_the_challenge_only_for_our_verify_token(w
     assert wrong.status_code == 403 and "abc123" not in wrong.text
     assert _get(world, **{"hub.mode": "subscribe", "hub.challenge": "abc"}).status_code == 403  # no token
     assert _get(world, **{"hub.verify_token": token}).status_code == 400  # no challenge
+    assert _get(world, **{"hub.challenge": "abc", "hub.verify_token": "guess"}).status_code == 403  # no mode either
     assert token not in world.server.output()  # the token is never logged
 
 

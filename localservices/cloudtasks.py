@@ -21,7 +21,7 @@ from typing import Any
 
 import requests
 
-from tests.fakes.rest import ApiError, LocalService
+from localservices.rest import ApiError, LocalService
 
 CREATE = re.compile(r"/v2/(projects/[^/]+/locations/[^/]+/queues/[^/]+)/tasks")
 GET = re.compile(r"/v2/(projects/[^/]+/locations/[^/]+/queues/[^/]+/tasks/[^/]+)")

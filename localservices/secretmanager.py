@@ -20,7 +20,7 @@ from typing import Any
 
 import google_crc32c
 
-from tests.fakes.rest import ApiError, LocalService
+from localservices.rest import ApiError, LocalService
 
 ROUTES = [  # (method, pattern, operation)
     ("GET", r"/v1/projects/([^/]+)/secrets/([^/:]+)/versions/([^/:]+):access", "access"),
