@@ -24,6 +24,7 @@ from strava.logs import event
 from strava.power import stream_metrics
 from strava.settings import Settings
 from strava.warehouse import Warehouse
+from strava.warehouse.base import ZonesHistory
 
 log = logging.getLogger("strava.streams")
 
@@ -47,11 +48,12 @@ class _Pending:
 
 def sync_streams(settings: Settings, client: StravaClient, warehouse: Warehouse, access_token: str,
                  summary: Any) -> None:
-    """Fetch and store streams until none is missing or Strava's budget stops the pass.
-    `summary` (sync.RunSummary) gains `streams`, `streams_none` and, when stopped early, `streams_stopped`."""
+    """Fetch and store streams until none is missing or Strava's budget stops the pass; the heart-rate zones
+    first (`strava_hr_zones`). `summary` (sync.RunSummary: its `mode`) gains `streams`, `streams_none` and,
+    when stopped early, `streams_stopped`."""
     ftp = _Calendar(warehouse.ftp_history())
     strava_zones = strava_hr_zones(client, warehouse, access_token, summary.mode == "full")
-    hr_zones = _Calendar([(d, z) for d, z in strava_zones if z], backfill=True)
+    hr_zones = _Calendar([(d, z) for d, z in strava_zones if z], backfill=True)  # the `ok` rows: known zones
     pending = _Pending()
 
     def zones(day: date | None) -> tuple[float, ...] | None:
@@ -115,8 +117,7 @@ class _Calendar(Generic[V]):
         return self.values[0] if self.backfill and self.values else None
 
 
-def strava_hr_zones(client: StravaClient, warehouse: Warehouse, access_token: str,
-                    full: bool) -> list[tuple[date, tuple[float, ...] | None]]:
+def strava_hr_zones(client: StravaClient, warehouse: Warehouse, access_token: str, full: bool) -> ZonesHistory:
     """The athlete_zones history (oldest first), after asking GET /athlete/zones when none is stored yet or on a
     full run (at most once a run: an incremental run keeps the 3 + k calls). An answer that differs from the
     latest row (None: refused for lack of scope) is stored, dated today; a call the budget or Strava stops
@@ -126,8 +127,9 @@ def strava_hr_zones(client: StravaClient, warehouse: Warehouse, access_token: st
         return history
     try:
         zones = client.get_athlete_zones(access_token)
-    except StravaError as exc:
-        event(log, logging.WARNING, "heart-rate zones not read from Strava; using those stored", reason=str(exc))
+    except StravaError as exc:  # the budget or Strava refused: the streams pass goes on with what is stored
+        level = logging.INFO if isinstance(exc, RateLimited) else logging.WARNING
+        event(log, level, "heart-rate zones not read from Strava; using those stored", reason=str(exc))
         return history
     if history and history[-1][1] == zones:
         return history

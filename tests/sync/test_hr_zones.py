@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from strava.simulator.streams import activity_streams
+from strava.warehouse.duckdb import DuckDBWarehouse
 from tests.harness import pinned_clock
 from tests.sync.test_streams import ON, zones_calls
 
@@ -135,3 +136,20 @@ def test_a_failed_zones_call_leaves_the_streams_pass_going_and_is_asked_again(pr
     asked = zones_calls(project)
     assert project.sync(**ON).summary["status"] == "ok"
     assert zones_calls(project) == asked + 1 and zones_rows(project)[0][2] == "ok"
+
+
+@pytest.mark.parametrize("rows", [
+    [(date(2000, 1, 1), (110, 130, 150, 170)), (date(2000, 1, 2), None)],  # then refused, before every activity
+    [(date.today() + timedelta(days=1), (110, 130, 150, 170))],  # read after every activity: applies to the past
+], ids=["unavailable-after-ok", "older-than-the-first-row"])
+@pytest.mark.sim(activities=6, scope=NO_PROFILE, clock=pinned_clock)
+def test_the_latest_known_strava_zones_come_before_the_settings(project, rows):
+    warehouse = DuckDBWarehouse(project.db)
+    warehouse.setup()
+    for day, bounds in rows:
+        warehouse.set_athlete_zones(day, bounds)
+    warehouse.close()
+    result = project.sync(**ON, STRAVA_HR_ZONES="120,140,155,170")
+    assert result.summary["status"] == "ok" and zones_calls(project) == 0  # rows exist: not asked
+    assert stored_zones(project) == expected_zones(project, (110, 130, 150, 170))
+    assert any(stored_zones(project).values())

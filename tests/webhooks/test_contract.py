@@ -76,8 +76,11 @@ def test_a_function_that_cannot_spool_answers_5xx_and_strava_retries(engine, hoo
     assert len(logs) == 3 and logs[0]["severity"] == "ERROR"
 
 
-def test_confirmed_deauthorization_deletes_the_athletes_data(engine, hooked) -> None:
+def test_confirmed_deauthorization_deletes_the_athletes_data(engine, hooked, monkeypatch) -> None:
     world = hooked(engine)
+    monkeypatch.setenv("STRAVA_STREAMS", "on")  # streams, their metrics and Strava's heart-rate zones too
+    assert world.sync()["status"] == "ok"
+    assert world.query("SELECT status FROM {t}athlete_zones") == [("ok",)]
     assert world.sim.push.deliveries == []
     answer = requests.post(f"{world.sim.url}/_sim/webhook/deauthorize", timeout=30).json()
     assert answer["attempts"] == [200] and answer["event"]["updates"] == {"authorized": "false"}
@@ -90,8 +93,10 @@ def test_confirmed_deauthorization_deletes_the_athletes_data(engine, hooked) -> 
     assert "python -m strava auth" in summary["error"]["message"]
     assert "CRITICAL" in run.stderr
     assert world.ids() == set() and world.ids("deleted_activities") == set()
+    for table in ("athlete_zones", "activity_streams", "activity_stream_metrics"):
+        assert world.query(f"SELECT count(*) FROM {{t}}{table}") == [(0,)], table
     runs = world.query("SELECT status, error_kind FROM {t}sync_runs ORDER BY started_at")
-    assert runs == [("ok", None), ("failed", "deauthorized")]  # the audit rows stay
+    assert runs == [("ok", None), ("ok", None), ("failed", "deauthorized")]  # the audit rows stay
 
 
 def test_forged_deauthorization_changes_nothing(engine, hooked) -> None:
