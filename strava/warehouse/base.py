@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from strava.schema import Table
 
-STREAMS_PER_READ = 10  # activities' streams read_streams holds at a time (a 10-hour ride: 36,000 points)
+STREAMS_PER_READ = 5  # activities read_streams holds at a time: a 10-hour ride (36,000 points) is ~15 MB in Python
 
 
 @dataclass(frozen=True)

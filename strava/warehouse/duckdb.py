@@ -306,8 +306,8 @@ class DuckDBWarehouse:
         sql = f"SELECT {quoted} FROM activity_streams WHERE activity_id IN (SELECT unnest(?::BIGINT[]))"
         ordered = sorted({int(i) for i in activity_ids})
         for ids in (ordered[at:at + STREAMS_PER_READ] for at in range(0, len(ordered), STREAMS_PER_READ)):
-            rows = self._run("read activity_streams", lambda ids=ids: self.conn.execute(sql, [ids]).fetchall())
-            yield from (dict(zip(names, r, strict=True)) for r in rows)
+            yield from (dict(zip(names, r, strict=True)) for r in self._run(  # (freed before the next read)
+                "read activity_streams", lambda ids=ids: self.conn.execute(sql, [ids]).fetchall()))
 
     def record_run(self, run: dict[str, Any]) -> None:
         self._replace_row(schema.SYNC_RUNS, run)

@@ -636,6 +636,7 @@ class S3Warehouse:
             for i in sorted(wanted & groups.keys()):
                 yield from ({"activity_id": i} | {c: _stored(row.get(c), table.column(c)) for c in columns}
                             for row in groups[i])
+            del groups  # before the next month is read
 
     def record_run(self, run: dict[str, Any]) -> None:
         row = lake_row(run, schema.SYNC_RUNS)
