@@ -30,7 +30,7 @@ from strava.weather.route import Point, Sample, sample_route, sample_track
 log = logging.getLogger("strava.weather")
 
 COLUMNS = ("id", "start_date", "moving_time", "summary_polyline")
-STREAM_COLUMNS = ("latlng", "time", "moving")  # of activity_streams: the recorded track, when stored
+STREAM_COLUMNS = ("latlng", "time", "moving", "start_date")  # of activity_streams: the recorded track
 # What a row was computed from. Not the streams: arriving later, they are the same route, denser; not re-fetched.
 FINGERPRINT = ("start_date", "summary_polyline")
 OUTDOOR = ("NOT COALESCE(trainer, FALSE) AND NOT COALESCE(manual, FALSE) AND start_date IS NOT NULL "
@@ -71,8 +71,12 @@ def route_points(activity: dict[str, Any]) -> list[Point]:
 
 def track_samples(stream: dict[str, Any], activity: dict[str, Any]) -> list[Sample]:
     """Samples of the stored `latlng` stream (points without a position skipped): at each point's recorded
-    `time` when that stream lines up with it, else spread evenly over moving time like the polyline's."""
-    latlng, times, moving = (stream.get(c) or [] for c in STREAM_COLUMNS)
+    `time` when that stream lines up with it, else spread evenly over moving time like the polyline's.
+    Empty when the stream was stored for another start (the activity was cropped since: streams are
+    fetched once), so the polyline serves."""
+    if stream.get("start_date") not in (None, activity["start_date"]):
+        return []
+    latlng, times, moving = (stream.get(c) or [] for c in STREAM_COLUMNS[:3])
     kept = [i for i, p in enumerate(latlng) if p and p.get("lat") is not None and p.get("lng") is not None]
     points = [(float(latlng[i]["lat"]), float(latlng[i]["lng"])) for i in kept]
     start = activity["start_date"].timestamp()

@@ -165,8 +165,10 @@ def test_read_streams_returns_the_stored_tracks_asked_for(engine: BigQueryWareho
                    "fetched_at": T0})
     wh.replace_activity_rows(schema.ACTIVITY_STREAMS, [a["id"] for a in acts], stored)
     asked = [a["id"] for a in acts] + [404]  # the last activity has no streams row, 404 is no activity
-    got = sorted(wh.read_streams(asked, ["latlng", "time"]), key=lambda r: r["activity_id"])
+    got = sorted(wh.read_streams(asked, ["latlng", "time", "start_date"]), key=lambda r: r["activity_id"])
+    # streams not recorded are NULL (BigQuery: empty arrays); the lake's timestamps come back as datetimes
     assert [{**r, "latlng": r["latlng"] or [], "time": r["time"] or []} for r in got] == [
-        {"activity_id": a["id"], "latlng": track(a["id"]), "time": [0, a["id"]]} for a in acts[:-2]
-    ] + [{"activity_id": acts[-2]["id"], "latlng": [], "time": []}]  # NULL (BigQuery: empty) when not recorded
+        {"activity_id": a["id"], "latlng": track(a["id"]), "time": [0, a["id"]], "start_date": a["start_date"]}
+        for a in acts[:-2]
+    ] + [{"activity_id": acts[-2]["id"], "latlng": [], "time": [], "start_date": acts[-2]["start_date"]}]
     assert list(wh.read_streams([], ["latlng"])) == []

@@ -18,7 +18,8 @@ EAST = [(45.0, 7.0 + 0.25 * s / 1800) for s in range(1801)]  # 1800 s east acros
 
 
 def stream_row(activity_id: int, points: list[tuple[float, float]] | None, status: str = "ok") -> dict:
-    return {"activity_id": activity_id, "status": status, "fetched_at": NOW,
+    start = datetime.fromisoformat(next(a["start_date"] for a in ROUTES if a["id"] == activity_id))
+    return {"activity_id": activity_id, "start_date": start, "status": status, "fetched_at": NOW,
             "latlng": None if points is None else [{"lat": lat, "lng": lng} for lat, lng in points],
             "time": None if points is None else list(range(len(points))),
             "moving": None if points is None else [True] * len(points)}
@@ -54,9 +55,13 @@ def test_a_stored_latlng_stream_is_sampled_instead_of_the_polyline(world):
     assert world.weather()[2][1:3] == (pytest.approx(0.0, abs=1e-3), 0.5)  # out and back, as before
 
 
-def test_a_null_latlng_stream_falls_back_to_the_polyline(world):
+@pytest.mark.parametrize("stored", [
+    stream_row(1, None),  # status ok, but no positions recorded
+    {**stream_row(1, EAST), "start_date": NOW},  # streams of another start: the activity was cropped since
+], ids=["null latlng", "other start"])
+def test_the_polyline_serves_when_the_stream_has_no_track_for_this_start(world, stored):
     world.sync(weather=False)
-    store_streams(world, [stream_row(1, None)])  # status ok, but no positions recorded
+    store_streams(world, [stored])
     world.sync()
     assert world.weather()[1][1] == pytest.approx(5.0, abs=1e-3)  # due north into the wind: the polyline
 
@@ -90,11 +95,11 @@ def test_the_streams_pass_rows_sample_as_a_track(make_simulator, make_openmeteo,
 
 def test_positions_missing_from_the_stream_are_skipped():
     start = {"start_date": NOW, "moving_time": 0}
-    full = stream_row(1, EAST)
+    full = {**stream_row(1, EAST), "start_date": NOW}
     holes = {**full, "latlng": [None if i % 7 == 3 else {"lat": None, "lng": 7.0} if i % 7 == 5 else p
                                 for i, p in enumerate(full["latlng"])]}
     kept = [i for i in range(len(EAST)) if i % 7 not in (3, 5)]
     dense = {**full, "latlng": [full["latlng"][i] for i in kept], "time": kept, "moving": [True] * len(kept)}
     assert track_samples(holes, start) == track_samples(dense, start) != []
     no_time = {**full, "time": None}  # a track without times: spread evenly over moving time, as a polyline
-    assert len(track_samples(no_time, {"start_date": NOW, "moving_time": 600})) == 10
+    assert len(track_samples(no_time, {**start, "moving_time": 600})) == 10
