@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from strava.schema import Table
+
+STREAMS_PER_READ = 5  # activities read_streams holds at a time: a 10-hour ride (36,000 points) is ~15 MB in Python
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,12 @@ class Warehouse(Protocol):
         in SQL both engines read alike (e.g. `NOT trainer AND summary_polyline IS NOT NULL`).
         `matching` names columns `table` copies from `activities`: a row whose copy differs (the activity
         changed since) counts as missing."""
+
+    def read_streams(self, activity_ids: Collection[int], columns: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """The schema.ACTIVITY_STREAMS rows stored for `activity_ids` (ids without one are left out), each as
+        a dict of `activity_id` and the given columns, in no set order. Read STREAMS_PER_READ activities at a
+        time (the lake: a month object at a time), so memory holds a few activities' streams, not all; the
+        caller consumes the rows before its next warehouse call."""
 
     def record_run(self, run: dict[str, Any]) -> None:
         """Insert (or replace, by run_id) one row of schema.SYNC_RUNS."""

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from strava import schema
 from strava.errors import ConfigError, WarehouseError
 from strava.gcp import emulator_endpoint, make_client
-from strava.warehouse.base import UpsertResult, zones_history, zones_row
+from strava.warehouse.base import STREAMS_PER_READ, UpsertResult, zones_history, zones_row
 from strava.warehouse.bigquery_schema import schema_fields
 from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
 
@@ -529,6 +529,23 @@ SELECT removed AS removed;"""
                f"ORDER BY A.`start_date` DESC, A.`id` DESC LIMIT {int(limit)}")
         with self._errors(f"read {table.name}", table.name):
             return [{c: r[c] for c in columns} for r in self._rows(sql)]
+
+    def read_streams(self, activity_ids: Collection[int], columns: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """One query, filtered on activity_id (the clustering column: BigQuery reads only those activities'
+        blocks), its rows fetched STREAMS_PER_READ at a time."""
+        if not activity_ids:
+            return
+        names = ["activity_id", *columns]
+        sql = (f"SELECT {', '.join(_q(n) for n in names)} FROM {self._sql_ref('activity_streams')} "
+               "WHERE `activity_id` IN UNNEST(@ids)")
+        ids = self._bq.ArrayQueryParameter("ids", "INT64", sorted({int(i) for i in activity_ids}))
+        with self._errors("read streams", "activity_streams"):
+            config = self._bq.QueryJobConfig(query_parameters=[ids])
+            job = self.client.query(sql, job_config=config, job_id_prefix="strava_", job_retry=self._job_retry,
+                                    location=self.location, timeout=CALL_TIMEOUT, retry=self._retry)
+            for row in job.result(page_size=STREAMS_PER_READ, timeout=self.job_timeout, retry=self._retry,
+                                  job_retry=self._job_retry):
+                yield {n: row[n] for n in names}
 
     # --- one-row tables --------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from strava.analytics import VIEW_NAMES, create_views_duckdb
 from strava.analytics.duckdb_views import digest
 from strava.analytics.views import source
 from strava.errors import WarehouseError
-from strava.warehouse.base import UpsertResult, zones_history, zones_row
+from strava.warehouse.base import STREAMS_PER_READ, UpsertResult, zones_history, zones_row
 from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
 
 # Always fetchall(): DuckDB 2 keeps a partly fetched result open and refuses the next statement.
@@ -298,6 +298,16 @@ class DuckDBWarehouse:
                f"ORDER BY a.start_date DESC NULLS LAST, a.id DESC LIMIT {int(limit)}")
         return self._run(f"read {table.name}", lambda: [dict(zip(columns, r, strict=True))
                                                        for r in self.conn.execute(sql).fetchall()])
+
+    def read_streams(self, activity_ids: Collection[int], columns: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """STREAMS_PER_READ activities a query (each fetched whole: see fetchall above)."""
+        names = ["activity_id", *columns]
+        quoted = ", ".join(f'"{n}"' for n in names)
+        sql = f"SELECT {quoted} FROM activity_streams WHERE activity_id IN (SELECT unnest(?::BIGINT[]))"
+        ordered = sorted({int(i) for i in activity_ids})
+        for ids in (ordered[at:at + STREAMS_PER_READ] for at in range(0, len(ordered), STREAMS_PER_READ)):
+            yield from (dict(zip(names, r, strict=True)) for r in self._run(  # (freed before the next read)
+                "read activity_streams", lambda ids=ids: self.conn.execute(sql, [ids]).fetchall()))
 
     def record_run(self, run: dict[str, Any]) -> None:
         self._replace_row(schema.SYNC_RUNS, run)

@@ -43,7 +43,7 @@ import os
 import re
 import socket
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -101,6 +101,11 @@ def _python(value: Any, type_: str) -> Any:
     if type_ == schema.DATE:
         return date.fromisoformat(value)
     return value
+
+
+def _stored(value: Any, column: schema.Column) -> Any:
+    """A lake cell of `column` as the other engines return it."""
+    return value if column.repeated else _python(value, column.type)
 
 
 def _matching(rows: list[dict[str, Any]], where: str) -> list[dict[str, Any]]:
@@ -629,6 +634,18 @@ class S3Warehouse:
             copies |= self._read_groups(table, month)[0]
         return {i for i in have if any(all(copy.get(c) == rows[i].get(c) for c in matching)
                                        for copy in copies.get(i, ()))}
+
+    def read_streams(self, activity_ids: Collection[int], columns: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """A month object at a time (the lake cannot read less of it), keeping the rows asked for."""
+        table = schema.ACTIVITY_STREAMS
+        homes = self._homes(table.name)
+        wanted = {int(i) for i in activity_ids} & homes.keys()
+        for month in sorted({homes[i] for i in wanted}):
+            groups, _ = self._read_groups(table.name, month)
+            for i in sorted(wanted & groups.keys()):
+                yield from ({"activity_id": i} | {c: _stored(row.get(c), table.column(c)) for c in columns}
+                            for row in groups[i])
+            del groups  # before the next month is read
 
     def record_run(self, run: dict[str, Any]) -> None:
         row = lake_row(run, schema.SYNC_RUNS)

@@ -2,7 +2,8 @@
 
 Work comes newest first from `activities_without(activity_weather)`; an activity counts as done while its
 row was computed from the same start and route (a changed route or start is fetched again). Each activity
-is sampled once a minute of moving time (strava/weather/route.py); the samples' grid cells are fetched for
+is sampled once a minute of moving time (strava/weather/route.py) along its recorded track (the `latlng`
+stream, when the streams pass stored it) or else its summary polyline; the samples' grid cells are fetched for
 several activities at once: one request covers up to MAX_LOCATIONS cells over up to MAX_SPAN_DAYS days.
 Rows are written after each request, so a stop (budget, 429, outage) keeps what was done; the next run
 resumes. Indoor activities (trainer, virtual, manual, no route) get no row and are never asked for.
@@ -24,12 +25,14 @@ from strava.settings import Settings
 from strava.warehouse import Warehouse
 from strava.weather.hourly import HourlySeries, summarize
 from strava.weather.openmeteo import OpenMeteo, WeatherError, call_units
-from strava.weather.route import Point, Sample, sample_route
+from strava.weather.route import Point, Sample, sample_route, sample_track
 
 log = logging.getLogger("strava.weather")
 
 COLUMNS = ("id", "start_date", "moving_time", "summary_polyline")
-FINGERPRINT = ("start_date", "summary_polyline")  # what a row was computed from
+STREAM_COLUMNS = ("latlng", "time", "moving", "start_date")  # of activity_streams: the recorded track
+# What a row was computed from. Not the streams: arriving later, they are the same route, denser; not re-fetched.
+FINGERPRINT = ("start_date", "summary_polyline")
 OUTDOOR = ("NOT COALESCE(trainer, FALSE) AND NOT COALESCE(manual, FALSE) AND start_date IS NOT NULL "
            "AND summary_polyline IS NOT NULL AND summary_polyline != '' "
            "AND COALESCE(sport_type, '') NOT LIKE 'Virtual%'")
@@ -59,12 +62,28 @@ class Planned:
 
 
 def route_points(activity: dict[str, Any]) -> list[Point]:
-    """The route to sample: today the summary polyline. PREFER_LATLNG_STREAM: once activity_streams holds
-    the `latlng` stream (streams issue), return it here instead when present: same shape, denser points."""
+    """The summary polyline's points (what an activity without a stored latlng stream is sampled along)."""
     try:
         return [(float(lat), float(lng)) for lat, lng in polyline.decode(activity["summary_polyline"])]
     except (ValueError, TypeError, IndexError):
         return []
+
+
+def track_samples(stream: dict[str, Any], activity: dict[str, Any]) -> list[Sample]:
+    """Samples of the stored `latlng` stream (points without a position skipped): at each point's recorded
+    `time` when that stream lines up with it, else spread evenly over moving time like the polyline's.
+    Empty when the stream was stored for another start (the activity was cropped since: streams are
+    fetched once), so the polyline serves."""
+    if stream.get("start_date") not in (None, activity["start_date"]):
+        return []
+    latlng, times, moving = (stream.get(c) or [] for c in STREAM_COLUMNS[:3])
+    kept = [i for i, p in enumerate(latlng) if p and p.get("lat") is not None and p.get("lng") is not None]
+    points = [(float(latlng[i]["lat"]), float(latlng[i]["lng"])) for i in kept]
+    start = activity["start_date"].timestamp()
+    if len(times) != len(latlng) or any(times[i] is None for i in kept):
+        return sample_route(points, start, activity.get("moving_time") or 0)
+    steps = [bool(moving[i]) for i in kept] if len(moving) == len(latlng) else None
+    return sample_track(points, [float(times[i]) for i in kept], steps, start)
 
 
 class WeatherPass:
@@ -103,9 +122,10 @@ class WeatherPass:
 
     def _fill(self, todo: list[dict[str, Any]]) -> None:
         plans, no_route = [], []
+        tracks = self._tracks(todo)
         for activity in todo:
-            samples = sample_route(route_points(activity), activity["start_date"].timestamp(),
-                                   activity.get("moving_time") or 0)
+            samples = tracks.get(activity["id"]) or sample_route(
+                route_points(activity), activity["start_date"].timestamp(), activity.get("moving_time") or 0)
             if samples:
                 plans.append(Planned(activity, samples, [_cell(s) for s in samples]))
             else:
@@ -116,6 +136,12 @@ class WeatherPass:
         for group in reversed(list(_groups(plans, self._recent))):  # newest first, as the work came
             if not self._fetch(group):
                 return
+
+    def _tracks(self, todo: list[dict[str, Any]]) -> dict[int, list[Sample]]:
+        """Samples of the activities whose latlng stream is stored, sampled as read (a few streams in memory)."""
+        by_id = {a["id"]: a for a in todo}
+        return {row["activity_id"]: track_samples(row, by_id[row["activity_id"]])
+                for row in self.warehouse.read_streams(list(by_id), STREAM_COLUMNS)}
 
     def _fetch(self, group: list[Planned]) -> bool:
         """Weather for the group's activities, written; False when it would overrun the budget (not sent)."""

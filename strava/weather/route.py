@@ -13,6 +13,7 @@ from dataclasses import dataclass
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 SAMPLE_SECONDS = 60.0  # one sample per minute of moving time
 BASELINE_M = 80.0  # bearing baseline, within the issue's 50-100 m: long enough to smooth GPS jitter
+MOVING_MS = 0.5  # a recorded step slower than this is a pause: an auto-pause jump in time, or standing still
 HEADWIND_SHARE_MS = 2.0  # a sample "rides into the wind" above this headwind
 
 Point = tuple[float, float]  # (lat, lng) in degrees
@@ -20,7 +21,7 @@ Point = tuple[float, float]  # (lat, lng) in degrees
 
 @dataclass(frozen=True)
 class Sample:
-    epoch: float  # UTC seconds, start + moving time elapsed (pauses are not in the polyline)
+    epoch: float  # UTC seconds: when the rider was there (polyline: start + moving time elapsed)
     lat: float
     lng: float
     bearing: float  # degrees, direction of travel
@@ -66,20 +67,45 @@ def sample_route(points: Sequence[Point], start_epoch: float, moving_time_s: flo
     """One sample per minute of moving time, spread evenly along the route (constant speed assumed:
     the summary polyline has no timestamps). Empty when the route has no length."""
     cum = _cumulative(points)
-    length = cum[-1] if cum else 0.0
-    if length <= 0:
+    if not cum or cum[-1] <= 0:
         return []
     moving = max(float(moving_time_s or 0), SAMPLE_SECONDS)
     n = max(1, round(moving / SAMPLE_SECONDS))
-    out = []
-    for i in range(n):
-        frac = (i + 0.5) / n
-        at = frac * length
-        ahead, behind = min(length, at + BASELINE_M / 2), max(0.0, at - BASELINE_M / 2)
-        lat, lng = _position(points, cum, at)
-        out.append(Sample(start_epoch + frac * moving, lat, lng,
-                          bearing_deg(_position(points, cum, behind), _position(points, cum, ahead)), moving / n))
+    return [_sample(points, cum, (i + 0.5) / n * cum[-1], start_epoch + (i + 0.5) / n * moving, moving / n)
+            for i in range(n)]
+
+
+def sample_track(points: Sequence[Point], seconds: Sequence[float], moving: Sequence[bool] | None,
+                 start_epoch: float) -> list[Sample]:
+    """One sample per minute of moving time of a recorded track, where and when it was ridden: `seconds`
+    from the start at each point, `moving[i]` whether the step into point i was moving (None: unknown).
+    A step counts as moving time when so flagged and at MOVING_MS or faster (an auto-pause's jump in time
+    is flagged moving but covers next to no ground). A slow climb weighs more than the same distance
+    descended fast, and a sample after a pause falls in the hour it was ridden. Empty when the track has
+    no length or no moving time."""
+    cum = _cumulative(points)
+    if not cum or cum[-1] <= 0:
+        return []
+    out, ridden, due = [], 0.0, SAMPLE_SECONDS / 2  # samples at the middle of each moving minute
+    for i in range(1, len(points)):
+        step = seconds[i] - seconds[i - 1]
+        if step <= 0 or (moving is not None and not moving[i]) or cum[i] - cum[i - 1] < MOVING_MS * step:
+            continue
+        while ridden + step >= due:
+            frac = (due - ridden) / step
+            out.append(_sample(points, cum, cum[i - 1] + frac * (cum[i] - cum[i - 1]),
+                               start_epoch + seconds[i - 1] + frac * step, SAMPLE_SECONDS))
+            due += SAMPLE_SECONDS
+        ridden += step
     return out
+
+
+def _sample(points: Sequence[Point], cum: list[float], at: float, epoch: float, seconds: float) -> Sample:
+    """The sample `at` metres along the route, its bearing over BASELINE_M centred on it."""
+    behind, ahead = max(0.0, at - BASELINE_M / 2), min(cum[-1], at + BASELINE_M / 2)
+    lat, lng = _position(points, cum, at)
+    return Sample(epoch, lat, lng, bearing_deg(_position(points, cum, behind), _position(points, cum, ahead)),
+                  seconds)
 
 
 def _cumulative(points: Sequence[Point]) -> list[float]:

@@ -13,6 +13,7 @@ import pytest
 
 from strava import schema
 from strava.schema import ACTIVITIES, DELETED_ACTIVITIES, FLOAT64, INT64, STRING, Column, Table, activity_row
+from strava.warehouse.base import STREAMS_PER_READ
 from strava.warehouse.bigquery import BigQueryWarehouse
 from strava.warehouse.duckdb import DuckDBWarehouse
 from strava.warehouse.s3 import S3Warehouse
@@ -163,3 +164,32 @@ def test_athlete_zones_history_and_deauthorization_on_every_engine(engine: BigQu
     assert wh.delete_strava_data() == 2 + 2  # two activities, two zones rows
     assert wh.zones_history() == [] and wh.activity_ids() == set()
     assert wh.ftp_history() == [(jan, 250.0)]  # typed in by the user: kept
+
+
+def test_read_streams_returns_the_stored_tracks_asked_for(engine: BigQueryWarehouse | DuckDBWarehouse
+                                                          | S3Warehouse) -> None:
+    """More activities than one read holds, over two months; ids without a streams row are left out."""
+    items = [{"id": 200 + k, "name": f"ride {k}", "sport_type": "Ride",
+              "start_date": f"2025-0{1 + k % 2}-{1 + k:02d}T08:00:00Z"} for k in range(STREAMS_PER_READ + 3)]
+    acts = [activity_row(i, T0)[0] for i in items]
+    wh = engine
+    wh.setup()
+    wh.upsert_activities(acts, "streams")
+
+    def track(i: int) -> list[dict[str, float]]:
+        return [{"lat": 45.0 + i / 1e4, "lng": 7.0}, {"lat": 45.0, "lng": 7.0 + i / 1e4}]
+
+    stored = [{"activity_id": a["id"], "start_date": a["start_date"], "status": "ok", "fetched_at": T0,
+               "latlng": track(a["id"]), "time": [0, a["id"]], "moving": [False, True], "watts": [1.0, 2.0]}
+              for a in acts[:-2]]
+    stored.append({"activity_id": acts[-2]["id"], "start_date": acts[-2]["start_date"], "status": "none",
+                   "fetched_at": T0})
+    wh.replace_activity_rows(schema.ACTIVITY_STREAMS, [a["id"] for a in acts], stored)
+    asked = [a["id"] for a in acts] + [404]  # the last activity has no streams row, 404 is no activity
+    got = sorted(wh.read_streams(asked, ["latlng", "time", "start_date"]), key=lambda r: r["activity_id"])
+    # streams not recorded are NULL (BigQuery: empty arrays); the lake's timestamps come back as datetimes
+    assert [{**r, "latlng": r["latlng"] or [], "time": r["time"] or []} for r in got] == [
+        {"activity_id": a["id"], "latlng": track(a["id"]), "time": [0, a["id"]], "start_date": a["start_date"]}
+        for a in acts[:-2]
+    ] + [{"activity_id": acts[-2]["id"], "latlng": [], "time": [], "start_date": acts[-2]["start_date"]}]
+    assert list(wh.read_streams([], ["latlng"])) == []

@@ -7,7 +7,15 @@ import math
 import pytest
 
 from strava.weather.hourly import HourlySeries, summarize
-from strava.weather.route import bearing_deg, distance_m, headwind, sample_route, wind_components, wind_from
+from strava.weather.route import (
+    bearing_deg,
+    distance_m,
+    headwind,
+    sample_route,
+    sample_track,
+    wind_components,
+    wind_from,
+)
 
 T0 = 1_700_000_000.0  # a start, epoch seconds
 
@@ -108,3 +116,43 @@ def test_square_loop_half_head_and_tail_half_crosswind():
     assert figures["headwind_ms"] == pytest.approx(0.0, abs=0.05)
     assert figures["crosswind_ms"] == pytest.approx(2.5, abs=0.05)  # |c| = 5 on the east and west legs
     assert figures["headwind_share"] == pytest.approx(0.25, abs=1 / 60)
+
+
+def line(a: tuple[float, float], b: tuple[float, float], steps: int) -> list[tuple[float, float]]:
+    """`steps` + 1 points from a to b (a track recorded once a second: one step per second)."""
+    return [(a[0] + (b[0] - a[0]) * i / steps, a[1] + (b[1] - a[1]) * i / steps) for i in range(steps + 1)]
+
+
+def test_a_track_weighs_each_minute_where_it_was_ridden_not_each_metre():
+    """1 km up north in 10 minutes, the same km back in 2: ten minutes into the wind, two with it."""
+    up, down = line((45.0, 7.0), (45.009, 7.0), 600), line((45.009, 7.0), (45.0, 7.0), 120)[1:]
+    points = up + down
+    samples = sample_track(points, list(range(len(points))), None, T0)
+    wind = steady(5.0, 0.0)
+    figures = summarize(samples, [wind.at(s.epoch) for s in samples])
+    assert [round(s.bearing) for s in samples] == [0] * 10 + [180] * 2
+    assert figures is not None and figures["headwind_ms"] == pytest.approx((10 * 5 - 2 * 5) / 12)
+    assert ride(points, 720, wind)["headwind_ms"] == pytest.approx(0.0, abs=1e-6)  # the polyline way: even
+
+
+def test_a_track_skips_pauses_and_times_samples_when_they_were_ridden():
+    """Ten minutes out, a two-hour stop, ten minutes back: recorded as stopped samples, or as one jump in
+    time whose first point after the stop is flagged moving (auto-pause), or with no `moving` stream."""
+    out, back = line((45.0, 7.0), (45.01, 7.0), 600), line((45.01, 7.0), (45.0, 7.0), 600)[1:]
+    stopped = [(45.01, 7.0)] * 7200
+    recorded = sample_track(out + stopped + back, range(8401), [True] * 601 + [False] * 7200 + [True] * 600, T0)
+    jump = [*range(601), *range(7800, 8400)]  # the first point after the stop: 1.9 m in 2 hours
+    paused = sample_track(out + back, jump, [True] * 1201, T0)
+    unmarked = sample_track(out + stopped + back, range(8401), None, T0)
+    expected = [30 + 60 * k for k in range(10)] + [7830 + 60 * k for k in range(10)]
+    for samples in (recorded, paused, unmarked):
+        assert [s.epoch - T0 for s in samples] == pytest.approx(expected)
+        assert [round(s.bearing) for s in samples] == [0] * 10 + [180] * 10
+        assert {s.seconds for s in samples} == {60.0}
+
+
+def test_a_track_without_length_or_moving_time_has_no_samples():
+    still = [(45.0, 7.0)] * 100
+    assert sample_track(still, list(range(100)), None, T0) == []
+    assert sample_track(line((45.0, 7.0), (45.01, 7.0), 99), list(range(100)), [False] * 100, T0) == []
+    assert sample_track(line((45.0, 7.0), (45.0001, 7.0), 99), list(range(100)), None, T0) == []  # 0.1 m/s
