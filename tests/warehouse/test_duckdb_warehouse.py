@@ -159,10 +159,11 @@ def test_a_file_from_newer_code_is_refused_untouched(warehouse, monkeypatch):
 
 
 def test_athlete_settings_keep_other_values(warehouse):
-    warehouse.set_athlete_settings(date(2025, 1, 1), 250, None)
-    warehouse.set_athlete_settings(date(2025, 1, 1), None, 70.5)
-    assert warehouse.conn.execute("SELECT effective_from, ftp, weight_kg FROM athlete_settings").fetchall() == [
-        (date(2025, 1, 1), 250.0, 70.5)]
+    warehouse.set_athlete_settings(date(2025, 1, 1), 250, None, cda_m2=0.3)
+    warehouse.set_athlete_settings(date(2025, 1, 1), None, 70.5, bike_kg=8.2)
+    warehouse.set_athlete_settings(date(2025, 1, 1), None, None, cda_m2=0.28)
+    assert warehouse.conn.execute("SELECT effective_from, ftp, weight_kg, cda_m2, bike_kg FROM athlete_settings"
+                                  ).fetchall() == [(date(2025, 1, 1), 250.0, 70.5, 0.28, 8.2)]
 
 
 def test_a_file_locked_by_another_process_gives_a_clear_error(tmp_path):
