@@ -18,8 +18,8 @@ from strava.settings import Settings
 
 log = logging.getLogger("strava.cli")
 
-# What `settings` accepts: a time-trial tuck is about 0.2 m², sitting up on a city bike 0.6; 3 kg is lighter
-# than any complete bike, 40 kg a loaded cargo bike.
+# What `settings` accepts: from below a time-trial position's CdA to above sitting up on a city bike; from
+# below any complete bike's mass to a loaded cargo bike's.
 CDA_RANGE, BIKE_KG_RANGE = (0.1, 1.0), (3.0, 40.0)
 
 
