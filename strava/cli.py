@@ -18,6 +18,10 @@ from strava.settings import Settings
 
 log = logging.getLogger("strava.cli")
 
+# What `settings` accepts: from below a time-trial position's CdA to above sitting up on a city bike; from
+# below any complete bike's mass to a loaded cargo bike's.
+CDA_RANGE, BIKE_KG_RANGE = (0.1, 1.0), (3.0, 40.0)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
@@ -93,9 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     h = hook.add_parser("unsubscribe", help="delete the app's subscription")
     h.set_defaults(handler=_webhook, action="unsubscribe")
 
-    p = sub.add_parser("settings", help="set the athlete's FTP and/or weight from a date on")
+    p = sub.add_parser("settings", help="set the athlete's FTP, weight, CdA and/or bike mass from a date on")
     p.add_argument("--ftp", type=_positive, help="functional threshold power, W")
     p.add_argument("--weight", type=_positive, help="body weight, kg")
+    p.add_argument("--cda", type=_within(*CDA_RANGE), metavar="M2", help="aerodynamic drag area CdA, m², "
+                   f"{CDA_RANGE[0]:g}-{CDA_RANGE[1]:g} (the wind-adjusted effort)")
+    p.add_argument("--bike-weight", type=_within(*BIKE_KG_RANGE), metavar="KG", help="bike mass, kg, "
+                   f"{BIKE_KG_RANGE[0]:g}-{BIKE_KG_RANGE[1]:g} (the wind-adjusted effort)")
     p.add_argument("--since", type=date.fromisoformat, default=date.today(),
                    help="first day the values apply (YYYY-MM-DD, default today)")
     p.set_defaults(handler=_settings)
@@ -107,6 +115,19 @@ def _positive(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
+
+
+def _within(low: float, high: float) -> Callable[[str], float]:
+    def number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:  # NaN too
+            raise argparse.ArgumentTypeError(f"must be a number from {low:g} to {high:g}, got {text}")
+        return value
+
+    return number
 
 
 def _limits(text: str) -> tuple[int, int]:
@@ -257,19 +278,19 @@ def _webhook(args: argparse.Namespace) -> int:
 def _settings(args: argparse.Namespace) -> int:
     from strava.warehouse import open_warehouse
 
-    if args.ftp is None and args.weight is None:
-        print("nothing to set: give --ftp and/or --weight", file=sys.stderr)
+    given = {"FTP W": args.ftp, "weight kg": args.weight, "CdA m²": args.cda, "bike kg": args.bike_weight}
+    if all(v is None for v in given.values()):
+        print("nothing to set: give --ftp, --weight, --cda and/or --bike-weight", file=sys.stderr)
         return 2
     settings = Settings.from_env()
     warehouse = open_warehouse(settings.warehouse)
     try:
         warehouse.setup()
-        warehouse.set_athlete_settings(args.since, args.ftp, args.weight)
+        warehouse.set_athlete_settings(args.since, args.ftp, args.weight, cda_m2=args.cda, bike_kg=args.bike_weight)
     finally:
         warehouse.close()
-    print(f"from {args.since}: " + ", ".join(
-        f"{k} {v:g}" for k, v in (("FTP W", args.ftp), ("weight kg", args.weight)) if v is not None)
-        + f" (in {warehouse.description})")
+    print(f"from {args.since}: " + ", ".join(f"{k} {v:g}" for k, v in given.items() if v is not None)
+          + f" (in {warehouse.description})")
     return 0
 
 

@@ -192,8 +192,10 @@ ATHLETE_SETTINGS = Table(
         Column("ftp", FLOAT64, "Functional threshold power, W"),
         Column("weight_kg", FLOAT64, "Body weight, kg"),
         Column("updated_at", TIMESTAMP, "When the values were set"),
+        Column("cda_m2", FLOAT64, "Aerodynamic drag area CdA, m²"),
+        Column("bike_kg", FLOAT64, "Bike mass, kg"),
     ),
-    description="Dated FTP and weight; each activity uses the values in force on its local date.",
+    description="Dated FTP, weight, CdA and bike mass; each activity uses the values in force on its local date.",
 )
 
 ATHLETE_ZONES = Table(

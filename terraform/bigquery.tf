@@ -25,7 +25,7 @@ locals {
       partition_field = null
       partition_type  = "DAY"
       clustering      = []
-      description     = "Dated FTP and weight; each activity uses the values in force on its local date."
+      description     = "Dated FTP, weight, CdA and bike mass; each activity uses the values in force on its local date."
     }
     athlete_zones = {
       partition_field = null

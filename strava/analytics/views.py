@@ -31,8 +31,9 @@ class EffortFactors:
     ride: 4.0, work-equivalent from the Martin et al. 1998 road-cycling power model: lifting 85 kg by
       100 m takes 83 kJ, riding 1 km on the flat at 27 km/h ~15 kJ (CdA 0.32 m2, Crr 0.005), less about
       a quarter won back coasting the descent.
-    Wind on rides (wind_adjusted_flat_km): cda_m2 0.32 (road bike on the hoods; myWindsock's typical range is
-      0.32-0.37), crr 0.005 (road tyres on asphalt), bike_kg 9; rider_kg 75 until athlete_settings sets a weight.
+    Wind on rides (wind_adjusted_flat_km): crr 0.005 (road tyres on asphalt); until athlete_settings sets them
+      (cda_m2, bike_kg, weight_kg), cda_m2 0.32 (road bike on the hoods; myWindsock's typical range is
+      0.32-0.37), bike_kg 9 and rider_kg 75.
     """
 
     foot_km_per_100m: float = 1.0

@@ -94,9 +94,10 @@ class Warehouse(Protocol):
     def record_run(self, run: dict[str, Any]) -> None:
         """Insert (or replace, by run_id) one row of schema.SYNC_RUNS."""
 
-    def set_athlete_settings(self, effective_from: date, ftp: float | None,
-                             weight_kg: float | None) -> None:
-        """Upsert one row of schema.ATHLETE_SETTINGS keyed by effective_from."""
+    def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None,
+                             cda_m2: float | None = None, bike_kg: float | None = None) -> None:
+        """Upsert one row of schema.ATHLETE_SETTINGS keyed by effective_from; a None keeps the value that
+        date's row already has."""
 
     def ftp_history(self) -> list[tuple[date, float]]:
         """(effective_from, ftp) of athlete_settings rows with an FTP, oldest first."""

@@ -553,12 +553,13 @@ SELECT removed AS removed;"""
         with self._errors(f"record run {run.get('run_id')}", "sync_runs"):
             self._merge_row(schema.SYNC_RUNS, "run_id", run)
 
-    def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None) -> None:
+    def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None,
+                             cda_m2: float | None = None, bike_kg: float | None = None) -> None:
         """None keeps the value already set for that date (as the DuckDB engine does)."""
-        row = {"effective_from": effective_from, "ftp": ftp, "weight_kg": weight_kg,
-               "updated_at": datetime.now(UTC)}
+        values = {"ftp": ftp, "weight_kg": weight_kg, "cda_m2": cda_m2, "bike_kg": bike_kg}
+        row = {"effective_from": effective_from, **values, "updated_at": datetime.now(UTC)}
         with self._errors(f"set athlete settings from {effective_from}", "athlete_settings"):
-            self._merge_row(schema.ATHLETE_SETTINGS, "effective_from", row, keep_when_null=("ftp", "weight_kg"))
+            self._merge_row(schema.ATHLETE_SETTINGS, "effective_from", row, keep_when_null=tuple(values))
 
     def ftp_history(self) -> list[tuple[date, float]]:
         sql = (f"SELECT `effective_from`, `ftp` FROM {self._sql_ref('athlete_settings')} WHERE `ftp` IS NOT NULL "

@@ -312,14 +312,14 @@ class DuckDBWarehouse:
     def record_run(self, run: dict[str, Any]) -> None:
         self._replace_row(schema.SYNC_RUNS, run)
 
-    def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None) -> None:
+    def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None,
+                             cda_m2: float | None = None, bike_kg: float | None = None) -> None:
+        values = {"ftp": ftp, "weight_kg": weight_kg, "cda_m2": cda_m2, "bike_kg": bike_kg}
         current = self._run("read", lambda: self.conn.execute(
-            "SELECT ftp, weight_kg FROM athlete_settings WHERE effective_from = ?", [effective_from]).fetchall())
-        current = current[0] if current else None
-        ftp = ftp if ftp is not None or current is None else current[0]
-        weight_kg = weight_kg if weight_kg is not None or current is None else current[1]
+            f"SELECT {', '.join(values)} FROM athlete_settings WHERE effective_from = ?", [effective_from]).fetchall())
+        kept = dict(zip(values, current[0], strict=True)) if current else {}
         self._replace_row(schema.ATHLETE_SETTINGS, {
-            "effective_from": effective_from, "ftp": ftp, "weight_kg": weight_kg,
+            "effective_from": effective_from, **{k: kept.get(k) if v is None else v for k, v in values.items()},
             "updated_at": datetime.now().astimezone()})
 
     def ftp_history(self) -> list[tuple[date, float]]:

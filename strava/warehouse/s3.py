@@ -651,12 +651,13 @@ class S3Warehouse:
         row = lake_row(run, schema.SYNC_RUNS)
         self._merge("sync_runs", month_of(row, "sync_runs"), {row["run_id"]: row})
 
-    def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None) -> None:
+    def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None,
+                             cda_m2: float | None = None, bike_kg: float | None = None) -> None:
         rows, etag = self._read_rows("athlete_settings")
-        current = rows.get(effective_from.isoformat(), {})
+        current = rows.get(effective_from.isoformat(), {})  # a row written before a column existed lacks it
+        values = {"ftp": ftp, "weight_kg": weight_kg, "cda_m2": cda_m2, "bike_kg": bike_kg}
         row = lake_row({"effective_from": effective_from, "updated_at": datetime.now(UTC),
-                        "ftp": current.get("ftp") if ftp is None else ftp,
-                        "weight_kg": current.get("weight_kg") if weight_kg is None else weight_kg},
+                        **{k: current.get(k) if v is None else v for k, v in values.items()}},
                        schema.ATHLETE_SETTINGS)
         self._write_rows("athlete_settings", None, rows | {row["effective_from"]: row}, etag)
 

@@ -6,7 +6,7 @@ locals {
     activities         = { partitioned = true, description = "One row per Strava activity (upserted by id)." }
     deleted_activities = { partitioned = true, description = "Activities deleted on Strava, archived before removal." }
     sync_runs          = { partitioned = true, description = "One audit row per sync run." }
-    athlete_settings   = { partitioned = false, description = "Dated FTP and weight; each activity uses the values in force on its local date." }
+    athlete_settings   = { partitioned = false, description = "Dated FTP, weight, CdA and bike mass; each activity uses the values in force on its local date." }
     athlete_zones      = { partitioned = false, description = "Heart-rate zones from Strava's GET /athlete/zones, one row per change; each activity uses the zones in force on its local date." }
     sync_state         = { partitioned = false, description = "Where resumable work stands (one row per name): a run stopped by the rate limit continues here." }
     # Per-activity tables (schema.ACTIVITY_TABLES) live in their activity's month.

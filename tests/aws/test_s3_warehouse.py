@@ -4,7 +4,7 @@ schema upgrades from raw, JSON lines Athena reads."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -113,6 +113,23 @@ def test_an_upgrade_rederives_typed_columns_from_raw_and_a_newer_lake_is_refused
     upgraded.close()
     with pytest.raises(ConfigError, match="newer release"):
         opened(lake)
+
+
+def test_athlete_settings_merge_by_date_and_a_row_from_before_cda_keeps_its_values(lake):
+    warehouse = opened(lake)
+    key = "strava/athlete_settings/data.json"
+    old = {"effective_from": "2025-01-01", "ftp": 250.0, "weight_kg": 70.0, "updated_at": "2025-01-01 08:00:00"}
+    warehouse.client.put_object(Bucket=warehouse.bucket, Key=key, Body=json.dumps(old).encode())  # no cda/bike
+    warehouse.set_athlete_settings(date(2025, 1, 1), None, None, cda_m2=0.3)
+    warehouse.set_athlete_settings(date(2025, 1, 1), None, 72.5, bike_kg=8.2)  # None keeps the value already set
+    warehouse.set_athlete_settings(date(2025, 6, 1), 260.0, None)
+    assert warehouse.ftp_history() == [(date(2025, 1, 1), 250.0), (date(2025, 6, 1), 260.0)]
+    rows = sorted(lake_objects(warehouse, "athlete_settings")[key], key=lambda r: r["effective_from"])
+    warehouse.close()
+    assert [list(r) for r in rows] == [schema.ATHLETE_SETTINGS.column_names] * 2  # every column, schema order
+    columns = ("effective_from", "ftp", "weight_kg", "cda_m2", "bike_kg")
+    assert [tuple(r[c] for c in columns) for r in rows] == [("2025-01-01", 250.0, 72.5, 0.3, 8.2),
+                                                            ("2025-06-01", 260.0, None, None, None)]
 
 
 def test_a_missing_bucket_says_so(aws_env):

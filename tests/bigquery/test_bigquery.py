@@ -232,12 +232,14 @@ def test_latest_start_date_and_ids(wh: BigQueryWarehouse) -> None:
 
 
 def test_athlete_settings_merge_by_date(wh: BigQueryWarehouse) -> None:
-    wh.set_athlete_settings(date(2024, 1, 1), 250.0, 70.0)
-    wh.set_athlete_settings(date(2024, 1, 1), None, 72.5)  # None keeps the value already set
+    wh.set_athlete_settings(date(2024, 1, 1), 250.0, 70.0, cda_m2=0.3)
+    wh.set_athlete_settings(date(2024, 1, 1), None, 72.5, bike_kg=8.2)  # None keeps the value already set
     wh.set_athlete_settings(date(2024, 6, 1), 260.0, None)
-    got = select(wh, "SELECT effective_from, ftp, weight_kg FROM {ds}.athlete_settings ORDER BY effective_from")
-    assert got == [{"effective_from": date(2024, 1, 1), "ftp": 250.0, "weight_kg": 72.5},
-                   {"effective_from": date(2024, 6, 1), "ftp": 260.0, "weight_kg": None}]
+    got = select(wh, "SELECT effective_from, ftp, weight_kg, cda_m2, bike_kg FROM {ds}.athlete_settings "
+                     "ORDER BY effective_from")
+    assert got == [{"effective_from": date(2024, 1, 1), "ftp": 250.0, "weight_kg": 72.5, "cda_m2": 0.3, "bike_kg": 8.2},
+                   {"effective_from": date(2024, 6, 1), "ftp": 260.0, "weight_kg": None, "cda_m2": None,
+                    "bike_kg": None}]
 
 
 def test_missing_dataset_is_terraforms_job(bq_dataset: str) -> None:

@@ -61,6 +61,26 @@ def test_settings_refuses_bad_input_and_changes_nothing(tmp_path):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_settings_stores_cda_and_bike_weight_and_refuses_them_out_of_range(tmp_path):
+    env = {"STRAVA_WAREHOUSE": f"duckdb:{tmp_path / 'w.duckdb'}"}
+    result = cli("settings", "--cda", "0.28", "--bike-weight", "7.5", "--since", "2025-06-01", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "from 2025-06-01: CdA m² 0.28, bike kg 7.5 (in duckdb:" in result.stdout
+    refused = {("--cda", "0.05"): "--cda: must be a number from 0.1 to 1, got 0.05",
+               ("--cda", "1.2"): "--cda: must be a number from 0.1 to 1, got 1.2",
+               ("--cda", "abc"): "--cda: must be a number from 0.1 to 1, got abc",
+               ("--bike-weight", "2.9"): "--bike-weight: must be a number from 3 to 40, got 2.9",
+               ("--bike-weight", "nan"): "--bike-weight: must be a number from 3 to 40, got nan",
+               ("--ftp", "250", "--bike-weight", "41"): "--bike-weight: must be a number from 3 to 40, got 41",
+               (): "nothing to set: give --ftp, --weight, --cda and/or --bike-weight"}
+    for args, message in refused.items():
+        result = cli("settings", *args, "--since", "2025-07-01", env=env)
+        assert (result.returncode, message in result.stderr) == (2, True), (args, result.stderr)
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:  # nothing written on error
+        rows = conn.execute("SELECT effective_from, ftp, weight_kg, cda_m2, bike_kg FROM athlete_settings").fetchall()
+    assert rows == [(date(2025, 6, 1), None, None, 0.28, 7.5)]
+
+
 def test_report_on_bigquery_says_to_use_looker_studio():
     result = cli("report", env={"STRAVA_WAREHOUSE": "bigquery:proj.ds"})
     assert result.returncode == 2

@@ -64,6 +64,20 @@ def test_setup_adds_columns_the_schema_gained(tmp_path):
     w.close()
 
 
+def test_athlete_settings_of_an_older_file_gain_cda_and_bike_mass_and_keep_their_values(tmp_path):
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as conn:  # the table before cda_m2 and bike_kg
+        conn.execute('CREATE TABLE athlete_settings (effective_from DATE NOT NULL, ftp DOUBLE, weight_kg DOUBLE, '
+                     'updated_at TIMESTAMPTZ, PRIMARY KEY ("effective_from"))')
+        conn.execute("INSERT INTO athlete_settings VALUES (DATE '2025-01-01', 250, 70, now())")
+    w = DuckDBWarehouse(path)
+    w.setup()
+    w.set_athlete_settings(date(2025, 1, 1), None, None, cda_m2=0.3)
+    assert w.conn.execute("SELECT ftp, weight_kg, cda_m2, bike_kg FROM athlete_settings").fetchall() == [
+        (250.0, 70.0, 0.3, None)]
+    w.close()
+
+
 def versions(w):
     return [v for (v,) in w.conn.execute("SELECT version FROM schema_versions ORDER BY version").fetchall()]
 
@@ -159,10 +173,11 @@ def test_a_file_from_newer_code_is_refused_untouched(warehouse, monkeypatch):
 
 
 def test_athlete_settings_keep_other_values(warehouse):
-    warehouse.set_athlete_settings(date(2025, 1, 1), 250, None)
-    warehouse.set_athlete_settings(date(2025, 1, 1), None, 70.5)
-    assert warehouse.conn.execute("SELECT effective_from, ftp, weight_kg FROM athlete_settings").fetchall() == [
-        (date(2025, 1, 1), 250.0, 70.5)]
+    warehouse.set_athlete_settings(date(2025, 1, 1), 250, None, cda_m2=0.3)
+    warehouse.set_athlete_settings(date(2025, 1, 1), None, 70.5, bike_kg=8.2)
+    warehouse.set_athlete_settings(date(2025, 1, 1), None, None, cda_m2=0.28)
+    assert warehouse.conn.execute("SELECT effective_from, ftp, weight_kg, cda_m2, bike_kg FROM athlete_settings"
+                                  ).fetchall() == [(date(2025, 1, 1), 250.0, 70.5, 0.28, 8.2)]
 
 
 def test_a_file_locked_by_another_process_gives_a_clear_error(tmp_path):

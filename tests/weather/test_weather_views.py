@@ -34,17 +34,19 @@ WEATHER = {1: (15.0, 5.0, 25.0, "ok"),  # due north into 5 m/s
 # activity 3 has no weather row
 
 
-def wind_factor(temp: float | None, h: float, h2: float) -> float:
+def wind_factor(temp: float | None, h: float, h2: float, cda: float = CDA, bike_kg: float = BIKE_KG,
+                rider_kg: float = RIDER_KG) -> float:
     v = 11_100.0 / 1800
     rho = 101_325.0 / (287.05 * ((15.0 if temp is None else temp) + 273.15))
-    rolling = CRR * (RIDER_KG + BIKE_KG) * G
-    return (0.5 * rho * CDA * (v * v + 2 * v * h + h2) + rolling) / (0.5 * RHO0 * CDA * v * v + rolling)
+    rolling = CRR * (rider_kg + bike_kg) * G
+    return (0.5 * rho * cda * (v * v + 2 * v * h + h2) + rolling) / (0.5 * RHO0 * cda * v * v + rolling)
 
 
-def expected_km(id_: int) -> float:
+def expected_km(id_: int, rider: dict[int, tuple[float, float]] | None = None) -> float:
+    """`rider`: activity -> (CdA, bike kg) where athlete_settings sets them (else the defaults)."""
     climb = 100.0 / 100 * (1.0 if id_ == 4 else 4.0)
     temp, h, h2, _ = WEATHER.get(id_, (None, None, None, None))
-    factor = wind_factor(temp, h, h2) if h is not None and id_ != 4 else 1.0
+    factor = wind_factor(temp, h, h2, *(rider or {}).get(id_, ())) if h is not None and id_ != 4 else 1.0
     return 11.1 * factor + climb
 
 
@@ -83,6 +85,26 @@ def test_wind_adjusted_equivalent_flat_km_per_activity_and_week(engine):
     week = query("SELECT equivalent_flat_km, wind_adjusted_flat_km FROM {t}weekly_summary "
                  "WHERE sport_type = 'all' AND week_start = DATE '2025-03-03'")
     assert week == [(pytest.approx(5 * 11.1 + 4 * 4.0 + 1.0), pytest.approx(sum(map(expected_km, range(1, 6)))))]
+
+
+def test_dated_cda_and_bike_mass_change_the_wind_factor_from_their_date_on(engine):
+    wh, query = engine
+    wh.set_athlete_settings(date(2025, 3, 4), None, None, cda_m2=0.40, bike_kg=15.0)
+    wh.set_athlete_settings(date(2025, 3, 7), None, None, bike_kg=8.0)  # the CdA of the 4th stays in force
+    factors = dict(query("SELECT id, wind_factor FROM {t}activity_facts"))
+    assert factors == {1: pytest.approx(wind_factor(15.0, 5.0, 25.0), rel=1e-9),  # before: the defaults
+                       2: pytest.approx(wind_factor(0.0, 0.0, 25.0, 0.40, 15.0), rel=1e-9),
+                       3: None, 4: None,
+                       5: pytest.approx(wind_factor(None, -3.0, 9.0, 0.40, 8.0), rel=1e-9)}
+    assert factors[2] != pytest.approx(wind_factor(0.0, 0.0, 25.0), rel=1e-3)  # the settings did change it
+    assert factors[5] != pytest.approx(wind_factor(None, -3.0, 9.0), rel=1e-3)
+    rider = {2: (0.40, 15.0), 5: (0.40, 8.0)}
+    facts = dict(query("SELECT id, wind_adjusted_flat_km FROM {t}activity_facts"))
+    assert facts == {i: pytest.approx(expected_km(i, rider), rel=1e-9) for i in range(1, 6)}
+    wh.set_athlete_settings(date(2025, 3, 4), None, 90.0)  # a weight on the 4th keeps that row's CdA and bike
+    factors = dict(query("SELECT id, wind_factor FROM {t}activity_facts"))
+    assert (factors[2], factors[5]) == (pytest.approx(wind_factor(0.0, 0.0, 25.0, 0.40, 15.0, 90.0), rel=1e-9),
+                                        pytest.approx(wind_factor(None, -3.0, 9.0, 0.40, 8.0, 90.0), rel=1e-9))
 
 
 def test_a_weather_row_of_a_changed_route_or_start_counts_as_missing(engine):

@@ -5,8 +5,9 @@ WITH params AS (
   -- on foot 1.0 = ITRA "km-effort" (Minetti et al. 2002: 100 m up costs about what 1 km on the flat does);
   -- cycling 4.0 = work-equivalent from the Martin et al. (1998) road-cycling power model.
   SELECT 1.0 AS foot_km_per_100m, 4.0 AS ride_km_per_100m,
-  -- Wind on a ride (docs/dashboards.md "Wind-adjusted effort"): drag area, rolling resistance coefficient,
-  -- bike mass and the rider mass used until athlete_settings sets weight_kg (view_sql() can override them).
+  -- Wind on a ride (docs/dashboards.md "Wind-adjusted effort"): rolling resistance coefficient, and the drag
+  -- area, bike mass and rider mass used until athlete_settings sets cda_m2, bike_kg, weight_kg (view_sql()
+  -- can override them all).
     0.32 AS cda_m2, 0.005 AS crr, 9.0 AS bike_kg, 75.0 AS rider_kg
 ),
 ftp_history AS (  -- the FTP in force from effective_from until the next row that sets one
@@ -14,10 +15,15 @@ ftp_history AS (  -- the FTP in force from effective_from until the next row tha
   FROM `${project}.${dataset}.athlete_settings`
   WHERE ftp IS NOT NULL AND ftp > 0
 ),
-weight_history AS (  -- the rider's weight in force from effective_from until the next row that sets one
-  SELECT effective_from, weight_kg, LEAD(effective_from) OVER (ORDER BY effective_from) AS effective_until
-  FROM `${project}.${dataset}.athlete_settings`
-  WHERE weight_kg IS NOT NULL AND weight_kg > 0
+rider_history AS (  -- each of weight, CdA, bike mass in force from effective_from until the next row that sets it
+  SELECT setting, value, effective_from,
+    LEAD(effective_from) OVER (PARTITION BY setting ORDER BY effective_from) AS effective_until
+  FROM (
+    SELECT 'weight_kg' AS setting, weight_kg AS value, effective_from FROM `${project}.${dataset}.athlete_settings`
+    UNION ALL SELECT 'cda_m2', cda_m2, effective_from FROM `${project}.${dataset}.athlete_settings`
+    UNION ALL SELECT 'bike_kg', bike_kg, effective_from FROM `${project}.${dataset}.athlete_settings`
+  ) s
+  WHERE value IS NOT NULL AND value > 0
 ),
 base AS (
   SELECT
@@ -34,11 +40,15 @@ ftp_on_date AS (  -- a range join, kept INNER: BigQuery can refuse outer joins w
   JOIN ftp_history h
     ON b.local_date >= h.effective_from AND b.local_date < COALESCE(h.effective_until, DATE '9999-12-31')
 ),
-weight_on_date AS (
-  SELECT b.id, h.weight_kg
+rider_on_date AS (  -- NULL where no row sets it yet (the params default applies)
+  SELECT b.id,
+    MAX(CASE WHEN h.setting = 'weight_kg' THEN h.value END) AS weight_kg,
+    MAX(CASE WHEN h.setting = 'cda_m2' THEN h.value END) AS cda_m2,
+    MAX(CASE WHEN h.setting = 'bike_kg' THEN h.value END) AS bike_kg
   FROM base b
-  JOIN weight_history h
+  JOIN rider_history h
     ON b.local_date >= h.effective_from AND b.local_date < COALESCE(h.effective_until, DATE '9999-12-31')
+  GROUP BY b.id
 ),
 measured AS (
   SELECT
@@ -58,17 +68,17 @@ measured AS (
     -- (½ρ·CdA·mean((v+h)²) + Crr·m·g) / (½ρ₀·CdA·v² + Crr·m·g), with mean((v+h)²) = v² + 2v·mean(h) + mean(h²)
     CASE WHEN w.headwind_ms IS NOT NULL AND b.moving_time > 0 AND b.distance > 0
       AND (b.sport LIKE '%Ride' OR b.sport IN ('Handcycle', 'Velomobile')) THEN
-      (0.5 * 101325.0 / (287.05 * (COALESCE(w.temperature_c, 15.0) + 273.15)) * p.cda_m2
+      (0.5 * 101325.0 / (287.05 * (COALESCE(w.temperature_c, 15.0) + 273.15)) * COALESCE(r.cda_m2, p.cda_m2)
          * (POW(b.distance / b.moving_time, 2) + 2 * b.distance / b.moving_time * w.headwind_ms
             + COALESCE(w.headwind_sq_ms2, POW(w.headwind_ms, 2)))
-       + p.crr * (COALESCE(wt.weight_kg, p.rider_kg) + p.bike_kg) * 9.80665)
-      / (0.5 * 1.225 * p.cda_m2 * POW(b.distance / b.moving_time, 2)
-         + p.crr * (COALESCE(wt.weight_kg, p.rider_kg) + p.bike_kg) * 9.80665)
+       + p.crr * (COALESCE(r.weight_kg, p.rider_kg) + COALESCE(r.bike_kg, p.bike_kg)) * 9.80665)
+      / (0.5 * 1.225 * COALESCE(r.cda_m2, p.cda_m2) * POW(b.distance / b.moving_time, 2)
+         + p.crr * (COALESCE(r.weight_kg, p.rider_kg) + COALESCE(r.bike_kg, p.bike_kg)) * 9.80665)
     END AS wind_factor
   FROM base b
   CROSS JOIN params p
   LEFT JOIN ftp_on_date f ON f.id = b.id
-  LEFT JOIN weight_on_date wt ON wt.id = b.id
+  LEFT JOIN rider_on_date r ON r.id = b.id
   LEFT JOIN `${project}.${dataset}.activity_weather` w ON w.activity_id = b.id AND w.status = 'ok'
 )
 SELECT
