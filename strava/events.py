@@ -48,6 +48,10 @@ class Pending:
     names: dict[str, Event] = field(default_factory=dict)  # spool task name -> its event
 
     @property
+    def activity_ids(self) -> set[int]:
+        return {e.object_id for e in self.events if e.object_type == "activity"}
+
+    @property
     def deauthorization(self) -> bool:
         return any(e.deauthorization for e in self.events)
 

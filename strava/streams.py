@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
@@ -47,10 +47,10 @@ class _Pending:
 
 
 def sync_streams(settings: Settings, client: StravaClient, warehouse: Warehouse, access_token: str,
-                 summary: Any) -> None:
+                 summary: Any, only: Collection[int] | None = None) -> None:
     """Fetch and store streams until none is missing or Strava's budget stops the pass; the heart-rate zones
-    first (`strava_hr_zones`). `summary` (sync.RunSummary: its `mode`) gains `streams`, `streams_none` and,
-    when stopped early, `streams_stopped`."""
+    first (`strava_hr_zones`). `only`: these activities' streams alone (a webhook task's). `summary`
+    (sync.RunSummary: its `mode`) gains `streams`, `streams_none` and, when stopped early, `streams_stopped`."""
     ftp = _Calendar(warehouse.ftp_history())
     strava_zones = strava_hr_zones(client, warehouse, access_token, summary.mode == "full")
     hr_zones = _Calendar([(d, z) for d, z in strava_zones if z], backfill=True)  # the `ok` rows: known zones
@@ -67,16 +67,19 @@ def sync_streams(settings: Settings, client: StravaClient, warehouse: Warehouse,
         if pending.samples >= FLUSH_SAMPLES:
             _flush(warehouse, pending)
 
+    where = None if only is None else f"id IN ({', '.join(str(int(i)) for i in only) or 'NULL'})"
     summary.streams_stopped = each_missing(warehouse, schema.ACTIVITY_STREAMS, TODO_COLUMNS, visit,
-                                           lambda: _flush(warehouse, pending))
+                                           lambda: _flush(warehouse, pending), where)
 
 
 def each_missing(warehouse: Warehouse, table: schema.Table, columns: Sequence[str],
-                 visit: Callable[[dict[str, Any]], None], flush: Callable[[], None]) -> str | None:
-    """Visit the stored activities without a row in `table`, newest first, and `flush` after each chunk, until
-    none is left (None) or Strava stops the pass: then flush what was fetched and return why."""
+                 visit: Callable[[dict[str, Any]], None], flush: Callable[[], None],
+                 where: str | None = None) -> str | None:
+    """Visit the stored activities without a row in `table` (and matching `where`), newest first, and `flush`
+    after each chunk, until none is left (None) or Strava stops the pass: then flush what was fetched and
+    return why."""
     try:
-        while todo := warehouse.activities_without(table, columns, CHUNK):
+        while todo := warehouse.activities_without(table, columns, CHUNK, where):
             for activity in todo:
                 visit(activity)
             flush()

@@ -176,7 +176,9 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
     access_token = events.get_token(pending, lambda: _access_token(client, store, summary, settings.rotation_wait),
                                     warehouse)
     events.apply_events(pending, client, warehouse, access_token, summary)
-    if summary.mode == "webhook":
+    if summary.mode == "webhook":  # a task's event: its activity's streams (the task waited for them), no listing
+        if settings.streams:
+            sync_streams(settings, client, warehouse, access_token, summary, only=pending.activity_ids)
         return
     recon = None
     if summary.mode == "full":

@@ -53,6 +53,22 @@ def test_events_become_named_delayed_tasks_that_the_sync_function_applies(hooked
     assert late["id"] in world.ids()
 
 
+def test_with_streams_on_a_task_fetches_its_activitys_streams_only(hooked, function_server, cloud_tasks,
+                                                                     tmp_path) -> None:
+    world, _ = _cloud(hooked, function_server, cloud_tasks, tmp_path)
+    sync_fn = function_server({**world.env, "STRAVA_STREAMS": "on"})
+    late = world.sim.add_activity(start_date="2020-05-01T08:00:00Z")
+    assert world.deliver(object_id=late["id"], aspect_type="create", event_time=1_700_000_456) == [200]
+    (answer,) = _dispatch(cloud_tasks, sync_fn.url, datetime.now(UTC) + timedelta(minutes=5))
+    summary = answer.json()
+    assert answer.status_code == 200 and summary["inserted"] == 1, answer.text
+    # the other 20 stored activities have no streams either: a task fetches its own activity's alone
+    assert (summary["streams"], summary["streams_none"]) == (1, 0)
+    assert {i for (i,) in world.query("SELECT activity_id FROM {t}activity_streams")} == {late["id"]}
+    # token, the confirming read, the heart-rate zones (none stored yet: asked once), the streams
+    assert summary["api_calls"] == 4
+
+
 def test_a_task_stopped_by_the_budget_answers_429_and_is_retried(hooked, function_server, cloud_tasks,
                                                                   tmp_path) -> None:
     world, sync_fn = _cloud(hooked, function_server, cloud_tasks, tmp_path)
