@@ -127,11 +127,13 @@ class StravaClient:
 
     def get_athlete_zones(self, access_token: str) -> tuple[float, ...] | None:
         """GET /athlete/zones: the 4 heart rates between the athlete's 5 heart-rate zones (the `min` of zones
-        2..5), or None when the token lacks profile:read_all (Strava's 401 "..._permission missing") or the
-        answer has no usable heart-rate zones. Other errors propagate (rate limit, outage...)."""
+        2..5), or None when the token lacks profile:read_all (Strava's 401 "..._permission missing"), the
+        endpoint is not there (404: e.g. a Strava stand-in without it) or the answer has no usable heart-rate
+        zones; None is recorded, so the question is not asked again each run. Other errors propagate (rate
+        limit, outage...)."""
         try:
             body = self.http.request("GET", self._api("athlete/zones"), access_token=access_token)
-        except MissingScope:
+        except (MissingScope, NotFound):
             return None
         return hr_zone_bounds(body)
 

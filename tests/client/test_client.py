@@ -179,7 +179,10 @@ def test_athlete_zones_are_the_heart_rates_between_the_five_zones(client: Strava
     assert client.get_athlete_zones(ACCESS_TOKEN) == (123.0, 153.0, 169.0, 184.0)
     strava_mock.replace(responses.GET, f"{API}/athlete/zones", status=401, json=NO_PROFILE)
     assert client.get_athlete_zones(ACCESS_TOKEN) is None  # the athlete did not share profile:read_all
-    assert client.api_calls == 2  # a refusal is final: never retried
+    strava_mock.replace(responses.GET, f"{API}/athlete/zones", status=404,
+                        json={"message": "Record Not Found", "errors": []})
+    assert client.get_athlete_zones(ACCESS_TOKEN) is None  # no such endpoint (a Strava stand-in): no zones
+    assert client.api_calls == 3  # a refusal is final: never retried
 
 
 @pytest.mark.parametrize("body", [
