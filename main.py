@@ -141,7 +141,7 @@ def lambda_handler(event, context):
     false}`, the options themselves) and function URL requests (payload 2.0: the options as the JSON body,
     base64 when isBase64Encoded). The same validation, sync and status rules as `run`; the answer is
     {"statusCode", "headers", "body"}. A scheduled run that does not answer 200 raises ScheduledRunFailed."""
-    # A function URL request carries requestContext and a string body; a scheduled event is only options.
+    # A function URL request carries requestContext or a string body; a scheduled event is only options.
     url_request = isinstance(event, dict) and (isinstance(event.get("requestContext"), dict)
                                                or isinstance(event.get("body"), str))
     with log_context(aws_request_id=getattr(context, "aws_request_id", None)):

@@ -11,6 +11,7 @@ computed as the streams arrive and written with them; the streams row goes last,
 from __future__ import annotations
 
 import bisect
+import functools
 import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -51,22 +52,27 @@ def sync_streams(settings: Settings, client: StravaClient, warehouse: Warehouse,
     """Fetch and store streams until none is missing or Strava's budget stops the pass; the heart-rate zones
     first (`strava_hr_zones`). `only`: these activities' streams alone (a webhook task's). `summary`
     (sync.RunSummary: its `mode`) gains `streams`, `streams_none` and, when stopped early, `streams_stopped`."""
-    ftp = _Calendar(warehouse.ftp_history())
-    strava_zones = strava_hr_zones(client, warehouse, access_token, summary.mode == "full")
-    hr_zones = _Calendar([(d, z) for d, z in strava_zones if z], backfill=True)  # the `ok` rows: known zones
     pending = _Pending()
 
+    @functools.cache
+    def calendars() -> tuple[_Calendar[float], _Calendar[tuple[float, ...]]]:
+        """Read once, when the first activity needs them: a run with nothing to fetch reads neither."""
+        strava_zones = strava_hr_zones(client, warehouse, access_token, summary.mode == "full")
+        return _Calendar(warehouse.ftp_history()), _Calendar([(d, z) for d, z in strava_zones if z], backfill=True)
+
     def zones(day: date | None) -> tuple[float, ...] | None:
-        return hr_zones(day) or settings.hr_zones  # Strava's zones first, then STRAVA_HR_ZONES
+        return calendars()[1](day) or settings.hr_zones  # Strava's zones (the `ok` rows) first, then STRAVA_HR_ZONES
 
     def visit(activity: dict[str, Any]) -> None:
         body = None if activity["manual"] else client.get_activity_streams(access_token, activity["id"])
-        _add(pending, activity, body, ftp, zones, settings.hr_range)
+        _add(pending, activity, body, calendars()[0], zones, settings.hr_range)
         summary.streams += body is not None
         summary.streams_none += body is None
         if pending.samples >= FLUSH_SAMPLES:
             _flush(warehouse, pending)
 
+    if summary.mode == "full":
+        calendars()  # the daily pass asks Strava whether the zones changed, work or not
     where = None if only is None else f"id IN ({', '.join(str(int(i)) for i in only) or 'NULL'})"
     summary.streams_stopped = each_missing(warehouse, schema.ACTIVITY_STREAMS, TODO_COLUMNS, visit,
                                            lambda: _flush(warehouse, pending), where)
@@ -83,6 +89,8 @@ def each_missing(warehouse: Warehouse, table: schema.Table, columns: Sequence[st
             for activity in todo:
                 visit(activity)
             flush()
+            if len(todo) < CHUNK:  # each visited activity now has its row: none is left to ask for
+                break
     except StravaError as exc:  # the budget or Strava stopped the pass: keep what was fetched
         flush()
         level = logging.INFO if isinstance(exc, RateLimited) else logging.WARNING

@@ -177,7 +177,7 @@ def _sync(settings: Settings, client: StravaClient, warehouse: Warehouse, store:
                                     warehouse)
     events.apply_events(pending, client, warehouse, access_token, summary)
     if summary.mode == "webhook":  # a task's event: its activity's streams (the task waited for them), no listing
-        if settings.streams:
+        if settings.streams and pending.activity_ids:
             sync_streams(settings, client, warehouse, access_token, summary, only=pending.activity_ids)
         return
     recon = None

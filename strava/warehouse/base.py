@@ -24,6 +24,17 @@ def zones_row(effective_from: date, hr_zones: Sequence[float] | None) -> dict[st
             "status": "unavailable" if hr_zones is None else "ok", "fetched_at": datetime.now(UTC)}
 
 
+SETTINGS_VALUES = ("ftp", "weight_kg", "cda_m2", "bike_kg")  # athlete_settings' dated values
+
+
+def settings_row(effective_from: date, given: Sequence[float | None], current: dict[str, Any],
+                 updated_at: datetime) -> dict[str, Any]:
+    """The schema.ATHLETE_SETTINGS row for a date: the SETTINGS_VALUES given, a None keeping the value the
+    date's `current` row had (a row written before a column existed lacks it)."""
+    values = {k: current.get(k) if v is None else v for k, v in zip(SETTINGS_VALUES, given, strict=True)}
+    return {"effective_from": effective_from, **values, "updated_at": updated_at}
+
+
 ZonesHistory = list[tuple[date, tuple[float, ...] | None]]  # (effective_from, 4 bounds or None), oldest first
 
 

@@ -37,7 +37,14 @@ from typing import TYPE_CHECKING, Any
 from strava import schema
 from strava.errors import ConfigError, WarehouseError
 from strava.gcp import emulator_endpoint, make_client
-from strava.warehouse.base import STREAMS_PER_READ, UpsertResult, zones_history, zones_row
+from strava.warehouse.base import (
+    SETTINGS_VALUES,
+    STREAMS_PER_READ,
+    UpsertResult,
+    settings_row,
+    zones_history,
+    zones_row,
+)
 from strava.warehouse.bigquery_schema import schema_fields
 from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
 
@@ -556,10 +563,9 @@ SELECT removed AS removed;"""
     def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None,
                              cda_m2: float | None = None, bike_kg: float | None = None) -> None:
         """None keeps the value already set for that date (as the DuckDB engine does)."""
-        values = {"ftp": ftp, "weight_kg": weight_kg, "cda_m2": cda_m2, "bike_kg": bike_kg}
-        row = {"effective_from": effective_from, **values, "updated_at": datetime.now(UTC)}
+        row = settings_row(effective_from, (ftp, weight_kg, cda_m2, bike_kg), {}, datetime.now(UTC))
         with self._errors(f"set athlete settings from {effective_from}", "athlete_settings"):
-            self._merge_row(schema.ATHLETE_SETTINGS, "effective_from", row, keep_when_null=tuple(values))
+            self._merge_row(schema.ATHLETE_SETTINGS, "effective_from", row, keep_when_null=SETTINGS_VALUES)
 
     def ftp_history(self) -> list[tuple[date, float]]:
         sql = (f"SELECT `effective_from`, `ftp` FROM {self._sql_ref('athlete_settings')} WHERE `ftp` IS NOT NULL "

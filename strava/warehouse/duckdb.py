@@ -25,7 +25,14 @@ from strava.analytics import VIEW_NAMES, create_views_duckdb
 from strava.analytics.duckdb_views import digest
 from strava.analytics.views import source
 from strava.errors import WarehouseError
-from strava.warehouse.base import STREAMS_PER_READ, UpsertResult, zones_history, zones_row
+from strava.warehouse.base import (
+    SETTINGS_VALUES,
+    STREAMS_PER_READ,
+    UpsertResult,
+    settings_row,
+    zones_history,
+    zones_row,
+)
 from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
 
 # Always fetchall(): DuckDB 2 keeps a partly fetched result open and refuses the next statement.
@@ -314,13 +321,12 @@ class DuckDBWarehouse:
 
     def set_athlete_settings(self, effective_from: date, ftp: float | None, weight_kg: float | None,
                              cda_m2: float | None = None, bike_kg: float | None = None) -> None:
-        values = {"ftp": ftp, "weight_kg": weight_kg, "cda_m2": cda_m2, "bike_kg": bike_kg}
         current = self._run("read", lambda: self.conn.execute(
-            f"SELECT {', '.join(values)} FROM athlete_settings WHERE effective_from = ?", [effective_from]).fetchall())
-        kept = dict(zip(values, current[0], strict=True)) if current else {}
-        self._replace_row(schema.ATHLETE_SETTINGS, {
-            "effective_from": effective_from, **{k: kept.get(k) if v is None else v for k, v in values.items()},
-            "updated_at": datetime.now().astimezone()})
+            f"SELECT {', '.join(SETTINGS_VALUES)} FROM athlete_settings WHERE effective_from = ?",
+            [effective_from]).fetchall())
+        kept = dict(zip(SETTINGS_VALUES, current[0], strict=True)) if current else {}
+        self._replace_row(schema.ATHLETE_SETTINGS, settings_row(
+            effective_from, (ftp, weight_kg, cda_m2, bike_kg), kept, datetime.now().astimezone()))
 
     def ftp_history(self) -> list[tuple[date, float]]:
         return self._run("read athlete_settings", lambda: self.conn.execute(

@@ -52,7 +52,7 @@ from typing import Any
 from strava import schema
 from strava.aws import aws_errors, describe, error_code, make_client
 from strava.errors import ConfigError, SyncError, WarehouseError
-from strava.warehouse.base import UpsertResult, zones_history, zones_row
+from strava.warehouse.base import UpsertResult, settings_row, zones_history, zones_row
 from strava.warehouse.upgrade import DERIVED, derived_rows, needs_upgrade, version_row
 
 log = logging.getLogger("strava.warehouse.s3")
@@ -655,9 +655,7 @@ class S3Warehouse:
                              cda_m2: float | None = None, bike_kg: float | None = None) -> None:
         rows, etag = self._read_rows("athlete_settings")
         current = rows.get(effective_from.isoformat(), {})  # a row written before a column existed lacks it
-        values = {"ftp": ftp, "weight_kg": weight_kg, "cda_m2": cda_m2, "bike_kg": bike_kg}
-        row = lake_row({"effective_from": effective_from, "updated_at": datetime.now(UTC),
-                        **{k: current.get(k) if v is None else v for k, v in values.items()}},
+        row = lake_row(settings_row(effective_from, (ftp, weight_kg, cda_m2, bike_kg), current, datetime.now(UTC)),
                        schema.ATHLETE_SETTINGS)
         self._write_rows("athlete_settings", None, rows | {row["effective_from"]: row}, etag)
 
