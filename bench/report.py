@@ -312,7 +312,7 @@ def markdown(results: dict) -> str:
     ]
     for name, text in results["profiles"].items():
         parts += [f"### {name}", "", "```", _profile_excerpt(text), "```", ""]
-    return "\n".join(parts) + "\n" + NOTES
+    return streams_section(results, "\n".join(parts) + "\n" + NOTES)
 
 
 def schedule_section() -> str:
@@ -320,6 +320,13 @@ def schedule_section() -> str:
     from bench import schedule
 
     return schedule.saved_section()
+
+
+def streams_section(results: dict, text: str) -> str:
+    """`text` ending with the streams figures (bench/streams.py), when they were measured."""
+    from bench import streams
+
+    return streams.with_section(text, streams.markdown(results["streams"])) if results.get("streams") else text
 
 
 def peer_section(results: dict) -> list[str]:

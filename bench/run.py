@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         results = json.loads(args.json.read_text())
         results["targets"] = report.targets(results)  # verdict texts follow the current report code
         args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
-        args.markdown.write_text(_markdown(results))
+        args.markdown.write_text(report.markdown(results))
         print(report.table(results) + "\n\n" + report.targets_table(results))
         return 0
     started = time.perf_counter()
@@ -297,16 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.results["machine"]["load_average_at_end"] = os.getloadavg()
     bench.results["targets"] = report.targets(bench.results)
     args.json.write_text(json.dumps(bench.results, indent=2, default=str) + "\n")
-    args.markdown.write_text(_markdown(bench.results))
+    args.markdown.write_text(report.markdown(bench.results))
     print(report.table(bench.results) + "\n\n" + peer_report.table(bench.results["peer"]) + "\n\n"
           + report.targets_table(bench.results))
     shutil.rmtree(work, ignore_errors=True)
     return 0
-
-
-def _markdown(results: dict[str, Any]) -> str:
-    text = report.markdown(results)
-    return streams.with_section(text, streams.markdown(results["streams"])) if "streams" in results else text
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ def backfill(n: int, work: Path) -> dict[str, Any]:
     sim = _SmallStreams(n, seed=11, clock=lambda: clock[0], end=datetime(2025, 12, 31, tzinfo=UTC)).start()
     secrets = work / "secrets.json"
     secrets.write_text(json.dumps(sim.secrets()))
-    settings = Settings(api_url=sim.api_url, oauth_url=sim.oauth_url, retry_seconds=0)
+    settings = Settings(api_url=sim.api_url, oauth_url=sim.oauth_url, retry_seconds=0,
+                        weather=False)  # the Strava budget is measured here; weather has its own figures
     warehouse = DuckDBWarehouse(work / "backfill.duckdb")
     runs = reads = 0
     wall = time.perf_counter()
