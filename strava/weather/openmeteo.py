@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import requests
@@ -112,13 +112,22 @@ def _reason(response: requests.Response) -> str:
 def _series(answer: Any) -> HourlySeries:
     try:
         hourly = answer["hourly"]
-        times = [float(t) for t in hourly["time"]]
+        offset = float(answer.get("utc_offset_seconds") or 0)
+        times = [_epoch(t, offset) for t in hourly["time"]]
         columns = [[_number(v) for v in hourly[name]] for name in HOURLY]
     except (KeyError, TypeError, ValueError) as exc:
         raise WeatherError(f"Open-Meteo's answer lacks hourly data ({type(exc).__name__}: {exc})") from None
     if any(len(c) != len(times) for c in columns) or times != sorted(times):
         raise WeatherError("Open-Meteo's hourly arrays are not aligned or not in time order")
     return HourlySeries(times, *columns)
+
+
+def _epoch(time: Any, offset: float) -> float:
+    """Unix seconds of an hourly time: a number (`timeformat=unixtime`, which we ask for: always UTC) or an
+    ISO 8601 local time of the answer's `utc_offset_seconds` (a stand-in that ignores `timeformat`)."""
+    if isinstance(time, str):
+        return datetime.fromisoformat(time).replace(tzinfo=UTC).timestamp() - offset
+    return float(time)
 
 
 def _number(value: Any) -> float | None:

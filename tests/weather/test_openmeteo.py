@@ -100,6 +100,20 @@ def test_client_retries_server_errors_then_reads_the_answer():
 
 
 @responses.activate
+@pytest.mark.parametrize(("times", "offset"), [
+    (["2024-06-01T00:00", "2024-06-01T01:00"], 0),
+    (["2024-06-01T02:00", "2024-06-01T03:00"], 7200),  # local times of a UTC+2 answer
+])
+def test_client_reads_iso_times_too(times, offset):
+    url = "https://meteo.test/v1/archive"
+    hourly = {"time": times, "temperature_2m": [20.0, 21.0], "wind_speed_10m": [3.0, 4.0],
+              "wind_direction_10m": [90, 95], "wind_gusts_10m": [None, 6.0], "precipitation": [0.0, 0.1]}
+    responses.get(url, json={"utc_offset_seconds": offset, "hourly": hourly})
+    (series,) = OpenMeteo(url, url).archive([(45.0, 7.0)], DAY, DAY)
+    assert series.times == [EPOCH, EPOCH + 3600]
+
+
+@responses.activate
 @pytest.mark.parametrize(("body", "message"), [
     ([{"hourly": {}}, {"hourly": {}}], "2 locations for 1"),
     ({"hourly": {"time": [1, 2]}}, "lacks hourly data"),
