@@ -188,22 +188,27 @@ class BigQueryWarehouse:
 
     # --- jobs ------------------------------------------------------------------------------------------
 
+    def _start_job(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Start one query job (a new id each time; BigQuery's own job retry on transient failures)."""
+        return self.client.query(sql, job_config=self._bq.QueryJobConfig(query_parameters=list(params)),
+                                 job_id_prefix="strava_", job_retry=self._job_retry, location=self.location,
+                                 timeout=CALL_TIMEOUT, retry=self._retry)
+
     def _query(self, sql: str, params: Sequence[Any] = (), job_id: str | None = None) -> tuple[Any, list[Any]]:
         """Run one query job, wait, return it with its rows. With `job_id`, a job that already exists (an
         earlier attempt of the same batch) is reused, finished or not, instead of running the statement
         again."""
         from google.api_core.exceptions import Conflict
 
-        config = self._bq.QueryJobConfig(query_parameters=list(params))
-        common: dict[str, Any] = {"location": self.location, "timeout": CALL_TIMEOUT, "retry": self._retry}
         if job_id is None:
-            job = self.client.query(sql, job_config=config, job_id_prefix="strava_", job_retry=self._job_retry,
-                                    **common)
+            job = self._start_job(sql, params)
         else:
             job = self._existing_job(job_id)
             if job is None:
+                config = self._bq.QueryJobConfig(query_parameters=list(params))
                 try:
-                    job = self.client.query(sql, job_config=config, job_id=job_id, job_retry=None, **common)
+                    job = self.client.query(sql, job_config=config, job_id=job_id, job_retry=None,
+                                            location=self.location, timeout=CALL_TIMEOUT, retry=self._retry)
                 except Conflict:  # created by a concurrent attempt between our get and insert
                     job = self._existing_job(job_id)
         return self._wait(job, self._job_retry if job_id is None else None)
@@ -547,9 +552,7 @@ SELECT removed AS removed;"""
                "WHERE `activity_id` IN UNNEST(@ids)")
         ids = self._bq.ArrayQueryParameter("ids", "INT64", sorted({int(i) for i in activity_ids}))
         with self._errors("read streams", "activity_streams"):
-            config = self._bq.QueryJobConfig(query_parameters=[ids])
-            job = self.client.query(sql, job_config=config, job_id_prefix="strava_", job_retry=self._job_retry,
-                                    location=self.location, timeout=CALL_TIMEOUT, retry=self._retry)
+            job = self._start_job(sql, [ids])
             for row in job.result(page_size=STREAMS_PER_READ, timeout=self.job_timeout, retry=self._retry,
                                   job_retry=self._job_retry):
                 yield {n: row[n] for n in names}
